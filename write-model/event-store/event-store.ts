@@ -1,0 +1,256 @@
+import { randomUUID } from 'node:crypto';
+import type { Pool, PoolClient } from 'pg';
+import {
+  currentSchemaVersion,
+  EventMetadata,
+  NewEvent,
+  RecordedEvent,
+  upcast,
+} from '../../src/contracts';
+import { ConcurrencyError, IdempotencyKeyReusedError } from './errors';
+
+export interface StreamAppend {
+  streamId: string;
+  streamType: string;
+  /** The version the command was decided against; 0 means the stream must not exist yet. */
+  expectedVersion: number;
+  /** Empty: only check that the stream is still at expectedVersion (a guarded read). */
+  events: NewEvent[];
+}
+
+export interface IdempotencyRecord {
+  scope: string;
+  key: string;
+  requestHash: string;
+}
+
+export interface AppendResult {
+  /** New version per appended stream. */
+  versions: Record<string, number>;
+  events: RecordedEvent[];
+  /** The appending transaction; with lastPosition it locates the write in the relay's order. */
+  txId: string;
+  lastPosition: number;
+}
+
+export interface StoredOutcome<T> {
+  requestHash: string;
+  response: T;
+}
+
+const EVENT_COLUMNS = `position, tx_id::text AS tx_id, event_id, stream_id, stream_type, stream_version,
+  event_type, schema_version, data, metadata, recorded_at`;
+
+/**
+ * The write store: streams of events with an optimistic version per stream.
+ * An append is one transaction; a lost race is a ConcurrencyError, never a lost update.
+ */
+export class EventStore {
+  constructor(private readonly pool: Pool) {}
+
+  async readStream(streamId: string): Promise<{ version: number; events: RecordedEvent[] }> {
+    const { rows } = await this.pool.query(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version`,
+      [streamId],
+    );
+    const events = rows.map(toRecordedEvent);
+    return { version: events.length ? events[events.length - 1].streamVersion : 0, events };
+  }
+
+  async streamVersion(streamId: string): Promise<number> {
+    const { rows } = await this.pool.query('SELECT version FROM streams WHERE stream_id = $1', [streamId]);
+    return rows[0]?.version ?? 0;
+  }
+
+  appendToStream(
+    streamId: string,
+    streamType: string,
+    events: NewEvent[],
+    options: { expectedVersion: number; metadata: EventMetadata },
+  ): Promise<AppendResult> {
+    return this.append([{ streamId, streamType, expectedVersion: options.expectedVersion, events }], {
+      metadata: options.metadata,
+    });
+  }
+
+  /**
+   * Appends to one or more streams atomically. With `idempotency`, the key is recorded in the
+   * same transaction together with `response(result)`, so a retry finds exactly one outcome.
+   */
+  async append<R = unknown>(
+    streams: StreamAppend[],
+    options: {
+      metadata: EventMetadata;
+      idempotency?: IdempotencyRecord;
+      response?: (result: AppendResult) => R;
+    },
+  ): Promise<AppendResult> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const versions: Record<string, number> = {};
+      for (const stream of streams) {
+        versions[stream.streamId] = await this.claimVersion(client, stream);
+      }
+      const rows = streams.flatMap((stream) =>
+        stream.events.map((event, index) => ({ stream, event, version: stream.expectedVersion + index + 1 })),
+      );
+      const events = rows.length ? await insertEvents(client, rows, options.metadata) : [];
+      const txId = events[0]?.txId ?? (await client.query('SELECT pg_current_xact_id()::text AS tx')).rows[0].tx;
+      const result: AppendResult = {
+        versions: Object.fromEntries(
+          streams.filter((s) => s.events.length).map((s) => [s.streamId, versions[s.streamId]]),
+        ),
+        events,
+        txId,
+        lastPosition: events.length ? events[events.length - 1].position : 0,
+      };
+      if (options.idempotency) {
+        const { scope, key, requestHash } = options.idempotency;
+        const response = options.response ? options.response(result) : result;
+        const inserted = await client.query(
+          `INSERT INTO idempotency_keys (scope, key, request_hash, response) VALUES ($1, $2, $3, $4)
+           ON CONFLICT DO NOTHING`,
+          [scope, key, requestHash, JSON.stringify(response)],
+        );
+        if (!inserted.rowCount) {
+          // A concurrent request with the same key won; ours must leave no trace.
+          await client.query('ROLLBACK');
+          throw new DuplicateRequest(key);
+        }
+      }
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** The outcome stored for an idempotency key, or undefined if the key is new. */
+  async storedOutcome<T>(scope: string, key: string): Promise<StoredOutcome<T> | undefined> {
+    const { rows } = await this.pool.query(
+      'SELECT request_hash, response FROM idempotency_keys WHERE scope = $1 AND key = $2',
+      [scope, key],
+    );
+    return rows[0] ? { requestHash: rows[0].request_hash, response: rows[0].response } : undefined;
+  }
+
+  /**
+   * Events in the relay's order after (txId, position), only from transactions that can no
+   * longer commit or roll back: every transaction below the oldest running one is final,
+   * so a sequence value taken by a slow transaction is never skipped, and a rolled-back
+   * one is never waited for.
+   */
+  async readAllAfter(after: { txId: string; position: number }, limit: number): Promise<RecordedEvent[]> {
+    const { rows } = await this.pool.query(
+      `SELECT ${EVENT_COLUMNS} FROM events
+       WHERE (tx_id, position) > ($1::text::xid8, $2::bigint)
+         AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+       ORDER BY tx_id, position
+       LIMIT $3`,
+      [after.txId, after.position, limit],
+    );
+    return rows.map(toRecordedEvent);
+  }
+
+  /** The newest event position and count of the log (for status and lag). */
+  async head(): Promise<{ lastPosition: number; count: number }> {
+    const { rows } = await this.pool.query(
+      'SELECT coalesce(max(position), 0) AS last, count(*) AS count FROM events',
+    );
+    return { lastPosition: rows[0].last, count: rows[0].count };
+  }
+
+  private async claimVersion(client: PoolClient, stream: StreamAppend): Promise<number> {
+    const target = stream.expectedVersion + stream.events.length;
+    if (stream.events.length === 0) {
+      const { rows } = await client.query('SELECT version FROM streams WHERE stream_id = $1 FOR SHARE', [
+        stream.streamId,
+      ]);
+      const actual = rows[0]?.version ?? 0;
+      if (actual !== stream.expectedVersion) throw new ConcurrencyError(stream.streamId, stream.expectedVersion, actual);
+      return actual;
+    }
+    const claimed =
+      stream.expectedVersion === 0
+        ? await client.query(
+            `INSERT INTO streams (stream_id, stream_type, version) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+            [stream.streamId, stream.streamType, target],
+          )
+        : await client.query('UPDATE streams SET version = $3 WHERE stream_id = $1 AND version = $2', [
+            stream.streamId,
+            stream.expectedVersion,
+            target,
+          ]);
+    if (!claimed.rowCount) {
+      const { rows } = await client.query('SELECT version FROM streams WHERE stream_id = $1', [stream.streamId]);
+      throw new ConcurrencyError(stream.streamId, stream.expectedVersion, rows[0]?.version ?? 0);
+    }
+    return target;
+  }
+}
+
+/** Thrown inside append when a concurrent request committed the same idempotency key first. */
+export class DuplicateRequest extends Error {
+  override name = 'DuplicateRequest';
+  constructor(readonly key: string) {
+    super(`a request with idempotency key ${key} committed first`);
+  }
+}
+
+export { ConcurrencyError, IdempotencyKeyReusedError };
+
+async function insertEvents(
+  client: PoolClient,
+  rows: { stream: StreamAppend; event: NewEvent; version: number }[],
+  metadata: EventMetadata,
+): Promise<RecordedEvent[]> {
+  const ids = rows.map(() => randomUUID());
+  const { rows: inserted } = await client.query(
+    `INSERT INTO events (event_id, stream_id, stream_type, stream_version, event_type, schema_version, data, metadata)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[], $7::jsonb[], $8::jsonb[])
+     RETURNING position, tx_id::text AS tx_id, recorded_at`,
+    [
+      ids,
+      rows.map((r) => r.stream.streamId),
+      rows.map((r) => r.stream.streamType),
+      rows.map((r) => r.version),
+      rows.map((r) => r.event.type),
+      rows.map((r) => currentSchemaVersion[r.event.type] ?? 1),
+      rows.map((r) => JSON.stringify(r.event.data)),
+      rows.map(() => JSON.stringify(metadata)),
+    ],
+  );
+  return rows.map((r, i) => ({
+    position: inserted[i].position,
+    txId: inserted[i].tx_id,
+    eventId: ids[i],
+    streamId: r.stream.streamId,
+    streamType: r.stream.streamType,
+    streamVersion: r.version,
+    type: r.event.type,
+    schemaVersion: currentSchemaVersion[r.event.type] ?? 1,
+    data: r.event.data,
+    metadata,
+    recordedAt: inserted[i].recorded_at,
+  }));
+}
+
+export function toRecordedEvent(row: any): RecordedEvent {
+  return upcast({
+    position: row.position,
+    txId: row.tx_id,
+    eventId: row.event_id,
+    streamId: row.stream_id,
+    streamType: row.stream_type,
+    streamVersion: row.stream_version,
+    type: row.event_type,
+    schemaVersion: row.schema_version,
+    data: row.data,
+    metadata: row.metadata,
+    recordedAt: row.recorded_at,
+  });
+}
