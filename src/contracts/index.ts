@@ -12,3 +12,4 @@ export const currentSchemaVersion: Record<string, number> = {
   ...inventorySchemaVersions,
 };
 export * from './upcasters';
+export * from './wire';

@@ -1,0 +1,50 @@
+import { headers as natsHeaders, MsgHdrs } from 'nats';
+import { RecordedEvent, subjectFor } from './envelope';
+import { upcast } from './upcasters';
+
+/** Header names on every JetStream message; the body is the whole event as JSON. */
+export const H = {
+  position: 'Converge-Position',
+  txId: 'Converge-Tx-Id',
+  streamId: 'Converge-Stream-Id',
+  streamVersion: 'Converge-Stream-Version',
+  eventType: 'Converge-Event-Type',
+  schemaVersion: 'Converge-Schema-Version',
+  correlationId: 'Converge-Correlation-Id',
+  causationId: 'Converge-Causation-Id',
+} as const;
+
+export interface WireMessage {
+  subject: string;
+  /** The JetStream message id (de-duplication): the event id. */
+  msgID: string;
+  headers: MsgHdrs;
+  data: Uint8Array;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function encodeEvent(namespace: string, event: RecordedEvent): WireMessage {
+  const h = natsHeaders();
+  h.set(H.position, String(event.position));
+  h.set(H.txId, event.txId);
+  h.set(H.streamId, event.streamId);
+  h.set(H.streamVersion, String(event.streamVersion));
+  h.set(H.eventType, event.type);
+  h.set(H.schemaVersion, String(event.schemaVersion));
+  if (event.metadata.correlationId) h.set(H.correlationId, event.metadata.correlationId);
+  if (event.metadata.causationId) h.set(H.causationId, event.metadata.causationId);
+  return {
+    subject: subjectFor(namespace, event.streamType, event.type),
+    msgID: event.eventId,
+    headers: h,
+    data: encoder.encode(JSON.stringify(event)),
+  };
+}
+
+/** Decodes a message body back into a recorded event in its type's current schema. */
+export function decodeEvent(data: Uint8Array): RecordedEvent {
+  const raw = JSON.parse(decoder.decode(data));
+  return upcast({ ...raw, recordedAt: new Date(raw.recordedAt) });
+}
