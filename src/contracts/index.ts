@@ -13,3 +13,4 @@ export const currentSchemaVersion: Record<string, number> = {
 };
 export * from './upcasters';
 export * from './wire';
+export * from './consistency-token';

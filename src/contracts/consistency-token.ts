@@ -1,0 +1,29 @@
+/**
+ * A consistency token names one write: the transaction and last position that
+ * committed it (its place in the relay's order) and the stream version it produced.
+ * Opaque to clients; the query API waits until a view has applied that place.
+ */
+export interface ConsistencyToken {
+  txId: string;
+  position: number;
+  streamId: string;
+  version: number;
+}
+
+export function encodeToken(token: ConsistencyToken): string {
+  return Buffer.from(JSON.stringify([token.txId, token.position, token.streamId, token.version])).toString('base64url');
+}
+
+export function decodeToken(value: string): ConsistencyToken | undefined {
+  try {
+    const parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+    if (!Array.isArray(parsed) || parsed.length !== 4) return undefined;
+    const [txId, position, streamId, version] = parsed;
+    if (typeof txId !== 'string' || !/^\d{1,20}$/.test(txId)) return undefined;
+    if (!Number.isSafeInteger(position) || position < 0) return undefined;
+    if (typeof streamId !== 'string' || !Number.isSafeInteger(version) || version < 0) return undefined;
+    return { txId, position, streamId, version };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,16 @@
+import type { NewEvent } from '../../src/contracts';
+
+/** An aggregate as a pure decider (Emmett's shape): no I/O, no framework. */
+export interface Decider<State, Command, Event extends NewEvent> {
+  initialState(): State;
+  decide(command: Command, state: State): Event[];
+  evolve(state: State, event: Event): State;
+}
+
+export function fold<State, Event extends NewEvent>(
+  decider: Pick<Decider<State, never, Event>, 'initialState' | 'evolve'>,
+  events: readonly Event[],
+  from: State = decider.initialState(),
+): State {
+  return events.reduce((state, event) => decider.evolve(state, event), from);
+}
