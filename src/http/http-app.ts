@@ -1,0 +1,57 @@
+import { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { json, NextFunction, Request, Response } from 'express';
+import type { Logger } from '../logger';
+import { bodyParserProblem, ProblemFilter, ProblemMapper, problemType, sendProblem } from './problem';
+import { strictValidationPipe } from './validation';
+
+export interface HttpAppOptions {
+  logger: Logger;
+  mappers?: ProblemMapper[];
+  /** Largest accepted JSON body. */
+  bodyLimit?: string;
+}
+
+/** The express settings both APIs share: strict JSON, flat query strings, problem+json errors. */
+export async function createHttpApp(module: Type<unknown> | DynamicModule, options: HttpAppOptions): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(module, {
+    logger: false,
+    bodyParser: false,
+    abortOnError: false,
+  });
+  const express = app.getHttpAdapter().getInstance();
+  express.disable('x-powered-by');
+  // ETags are the aggregate versions the handlers set, never hashes of error bodies.
+  express.set('etag', false);
+  // Flat query strings: `price[$gt]=1` stays a literal, unknown parameter name instead of an object.
+  express.set('query parser', 'simple');
+  app.use(requireJsonBody);
+  app.use(json({ limit: options.bodyLimit ?? '64kb', strict: true }));
+  app.use(bodyErrors);
+  app.useGlobalPipes(strictValidationPipe());
+  app.useGlobalFilters(new ProblemFilter(options.logger, options.mappers));
+  app.enableShutdownHooks();
+  return app;
+}
+
+/** A request with a body must say it is JSON (415 otherwise). */
+function requireJsonBody(req: Request, res: Response, next: NextFunction): void {
+  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (hasBody && !req.is('application/json') && !req.is('application/*+json')) {
+    return sendProblem(req, res, {
+      type: problemType('unsupported-media-type'),
+      title: 'Unsupported media type',
+      status: 415,
+      detail: `expected application/json, got ${req.headers['content-type'] ?? 'no content type'}`,
+    });
+  }
+  next();
+}
+
+/** Answers malformed, oversized or mis-encoded bodies before any route sees them. */
+function bodyErrors(error: unknown, req: Request, res: Response, next: NextFunction): void {
+  const problem = bodyParserProblem(error);
+  if (problem) return sendProblem(req, res, problem);
+  next(error);
+}

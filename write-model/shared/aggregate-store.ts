@@ -1,0 +1,164 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { encodeToken, EventMetadata, NewEvent, RecordedEvent } from '../../src/contracts';
+import {
+  AppendResult,
+  ConcurrencyError,
+  DuplicateRequest,
+  EventStore,
+  IdempotencyKeyReusedError,
+  StreamAppend,
+} from '../event-store/event-store';
+import { Decider, fold } from './decider';
+import { PreconditionFailed } from './domain-errors';
+
+/** Who asked, why, and under which HTTP preconditions: travels with every command. */
+export interface CommandContext {
+  correlationId: string;
+  causationId?: string;
+  actor?: string;
+  /** If-Match: the aggregate version the client saw (412 when it moved on). */
+  expectedVersion?: number;
+  /** Idempotency-Key with the request's scope (method and route) and a hash of its body. */
+  idempotency?: { scope: string; key: string; requestHash: string };
+}
+
+/** What every successful command answers: the id, the new version and a consistency token. */
+export interface CommandResult {
+  id: string;
+  version: number;
+  token: string;
+}
+
+export interface Loaded<S> {
+  state: S;
+  version: number;
+  /** Last event of the stream (locates a no-op answer in the log). */
+  last?: RecordedEvent;
+}
+
+export interface Decision {
+  id: string;
+  /** The stream whose version is answered (and checked against If-Match). */
+  streamId: string;
+  appends: StreamAppend[];
+  /** Last event of the primary stream before this decision (for no-op answers). */
+  last?: RecordedEvent;
+}
+
+const MAX_ATTEMPTS = 100;
+
+/**
+ * Load → decide → append, retried on a lost optimistic race (re-deciding against the new
+ * state) unless the client pinned a version with If-Match. Handlers stay a few lines long.
+ */
+export class AggregateStore {
+  constructor(readonly events: EventStore) {}
+
+  async load<S, C, E extends NewEvent>(decider: Decider<S, C, E>, streamId: string): Promise<Loaded<S>> {
+    const { version, events } = await this.events.readStream(streamId);
+    return { state: fold(decider, events as unknown as E[]), version, last: events[events.length - 1] };
+  }
+
+  /** The common case: one aggregate, one stream. */
+  handle<S, C, E extends NewEvent>(
+    aggregate: { id: string; streamId: string; streamType: string; decider: Decider<S, C, E> },
+    command: C,
+    context: CommandContext,
+  ): Promise<CommandResult> {
+    return this.run(context, async () => {
+      const { state, version, last } = await this.load(aggregate.decider, aggregate.streamId);
+      this.checkExpected(aggregate.streamId, version, context);
+      const events = aggregate.decider.decide(command, state);
+      return {
+        id: aggregate.id,
+        streamId: aggregate.streamId,
+        last,
+        appends: [{ streamId: aggregate.streamId, streamType: aggregate.streamType, expectedVersion: version, events }],
+      };
+    });
+  }
+
+  checkExpected(streamId: string, version: number, context: CommandContext): void {
+    if (context.expectedVersion !== undefined && context.expectedVersion !== version) {
+      throw new PreconditionFailed(streamId, context.expectedVersion, version);
+    }
+  }
+
+  /** Runs a decision with retries and idempotency; `decide` loads and decides afresh on each attempt. */
+  async run(context: CommandContext, decide: () => Promise<Decision>): Promise<CommandResult> {
+    const { idempotency } = context;
+    if (idempotency) {
+      const earlier = await this.replay(idempotency);
+      if (earlier) return earlier;
+    }
+    const metadata: EventMetadata = {
+      correlationId: context.correlationId,
+      ...(context.causationId && { causationId: context.causationId }),
+      ...(context.actor && { actor: context.actor }),
+      ...(idempotency && { idempotencyKey: idempotency.key }),
+    };
+    for (let attempt = 1; ; attempt++) {
+      const decision = await decide();
+      const primary = decision.appends.find((a) => a.streamId === decision.streamId);
+      const changed = decision.appends.some((a) => a.events.length > 0);
+      if (!changed) return this.unchanged(decision, primary?.expectedVersion ?? 0);
+      const answer = (r: AppendResult): CommandResult => {
+        const version = r.versions[decision.streamId] ?? primary?.expectedVersion ?? 0;
+        const token = encodeToken({ txId: r.txId, position: r.lastPosition, streamId: decision.streamId, version });
+        return { id: decision.id, version, token };
+      };
+      try {
+        return answer(await this.events.append(decision.appends, { metadata, idempotency, response: answer }));
+      } catch (error) {
+        if (error instanceof DuplicateRequest && idempotency) {
+          const earlier = await this.replay(idempotency);
+          if (earlier) return earlier;
+        }
+        if (!(error instanceof ConcurrencyError)) throw error;
+        if (context.expectedVersion !== undefined && error.streamId === decision.streamId) {
+          throw new PreconditionFailed(error.streamId, context.expectedVersion, error.actualVersion);
+        }
+        if (attempt >= MAX_ATTEMPTS) throw error;
+        await sleep(Math.random() * Math.min(attempt, 10));
+      }
+    }
+  }
+
+  private unchanged(decision: Decision, version: number): CommandResult {
+    const last = decision.last;
+    return {
+      id: decision.id,
+      version,
+      token: encodeToken({
+        txId: last?.txId ?? '0',
+        position: last?.position ?? 0,
+        streamId: decision.streamId,
+        version,
+      }),
+    };
+  }
+
+  private async replay(idempotency: NonNullable<CommandContext['idempotency']>): Promise<CommandResult | undefined> {
+    const stored = await this.events.storedOutcome<CommandResult>(idempotency.scope, idempotency.key);
+    if (!stored) return undefined;
+    if (stored.requestHash !== idempotency.requestHash) throw new IdempotencyKeyReusedError(idempotency.key);
+    return stored.response;
+  }
+}
+
+/** A stable hash of a request body for idempotency comparisons (key order does not matter). */
+export function requestHash(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('base64url');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}

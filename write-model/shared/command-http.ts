@@ -1,0 +1,69 @@
+import {
+  CallHandler,
+  createParamDecorator,
+  ExecutionContext,
+  Injectable,
+  NestInterceptor,
+} from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { Request, Response } from 'express';
+import { map, Observable } from 'rxjs';
+import { problemType, ProblemException } from '../../src/http/problem';
+import { CommandContext, CommandResult, requestHash } from './aggregate-store';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+/** Builds a command's context from the request: correlation, If-Match, Idempotency-Key. */
+export const Context = createParamDecorator((_: unknown, ctx: ExecutionContext): CommandContext => {
+  const req = ctx.switchToHttp().getRequest<Request>();
+  const correlationId = header(req, 'x-correlation-id') ?? randomUUID();
+  const context: CommandContext = { correlationId, actor: header(req, 'x-actor') ?? 'anonymous' };
+  const ifMatch = header(req, 'if-match');
+  if (ifMatch !== undefined) context.expectedVersion = parseIfMatch(ifMatch);
+  const key = header(req, 'idempotency-key');
+  if (key !== undefined) {
+    if (!IDEMPOTENCY_KEY.test(key)) {
+      throw badHeader('Idempotency-Key', 'must be 1-200 printable ASCII characters');
+    }
+    const scope = `${req.method} ${req.route?.path ?? req.path}`;
+    context.idempotency = { scope, key, requestHash: requestHash({ params: req.params, body: req.body ?? null }) };
+  }
+  return context;
+});
+
+/** Every command answers with ETag (the new version) and Consistency-Token headers. */
+@Injectable()
+export class CommandResultHeaders implements NestInterceptor {
+  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const res = ctx.switchToHttp().getResponse<Response>();
+    return next.handle().pipe(
+      map((result: CommandResult) => {
+        res.setHeader('ETag', `"${result.version}"`);
+        res.setHeader('Consistency-Token', result.token);
+        return result;
+      }),
+    );
+  }
+}
+
+function header(req: Request, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Accepts `"3"`, `W/"3"` or `3`: the aggregate version the client last saw. */
+function parseIfMatch(value: string): number {
+  const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(value);
+  if (!match) throw badHeader('If-Match', 'must be an ETag carrying an aggregate version, e.g. "3"');
+  return Number(match[1]);
+}
+
+function badHeader(name: string, message: string): ProblemException {
+  return new ProblemException({
+    type: problemType('validation'),
+    title: 'Invalid request',
+    status: 400,
+    detail: `${name}: ${message}`,
+    errors: [{ field: `header ${name}`, messages: [message] }],
+  });
+}

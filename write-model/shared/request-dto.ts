@@ -1,0 +1,34 @@
+import { Injectable, PipeTransform } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { validationProblem } from '../../src/http/problem';
+
+export const SKU_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const MAX_AMOUNT = 100_000_000_00; // 100 million in minor units: far above any price, far below 2^53
+export const MAX_QUANTITY = 1_000_000;
+
+export class MoneyRequest {
+  @ApiProperty({ description: 'integer minor units (cents)', example: 1299, minimum: 0, maximum: MAX_AMOUNT })
+  @IsInt()
+  @Min(0)
+  @Max(MAX_AMOUNT)
+  amount!: number;
+
+  @ApiProperty({ description: 'ISO 4217 code', example: 'EUR', pattern: '^[A-Z]{3}$' })
+  @IsString()
+  @Matches(/^[A-Z]{3}$/, { message: 'currency must be a three-letter ISO 4217 code such as EUR' })
+  currency!: string;
+}
+
+/** Validates a sku path parameter before any handler sees it. */
+@Injectable()
+export class SkuParam implements PipeTransform<string, string> {
+  transform(value: string): string {
+    if (!SKU_PATTERN.test(value)) {
+      throw validationProblem([
+        { field: 'sku', messages: ['sku must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit'] },
+      ]);
+    }
+    return value;
+  }
+}
