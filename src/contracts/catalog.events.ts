@@ -1,6 +1,9 @@
 import type { Money } from './money';
 import type { RecordedEvent } from './envelope';
 
+/** What a sku may look like, on both sides of the system. */
+export const SKU_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 export const PRODUCT_STREAM = 'product';
 export const productStreamId = (sku: string) => `product-${sku}`;
 

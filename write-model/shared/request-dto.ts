@@ -1,9 +1,11 @@
 import { Injectable, PipeTransform } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { SKU_PATTERN } from '../../src/contracts';
 import { validationProblem } from '../../src/http/problem';
 
-export const SKU_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export { SKU_PATTERN };
+
 export const MAX_AMOUNT = 100_000_000_00; // 100 million in minor units: far above any price, far below 2^53
 export const MAX_QUANTITY = 1_000_000;
 

@@ -1,0 +1,70 @@
+import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
+import { ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import type { Response } from 'express';
+import { SKU_PATTERN } from '../../src/contracts';
+import { validationProblem } from '../../src/http/problem';
+import { VIEW_STORE } from '../query-api/tokens';
+import { decodeCursor, encodeCursor, notFound, setViewHeaders, viewMeta } from '../query-api/view-response';
+import type { FilterCondition, ViewStore } from '../view-store/view-store';
+import { INVENTORY } from './inventory-levels.projection';
+
+const PROJECTION = 'inventory-levels';
+
+export class ListInventoryQuery {
+  @ApiPropertyOptional({ enum: ['true', 'false'], description: 'only skus at or below (or above) the low-stock threshold' })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  lowStock?: 'true' | 'false';
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 500)
+  cursor?: string;
+}
+
+@ApiTags('inventory')
+@Controller('inventory')
+export class InventoryLevelsController {
+  constructor(@Inject(VIEW_STORE) private readonly store: ViewStore) {}
+
+  @Get()
+  async list(@Query() query: ListInventoryQuery, @Res({ passthrough: true }) res: Response) {
+    const limit = query.limit ?? 20;
+    const filter: FilterCondition[] = query.lowStock ? [{ field: 'lowStock', op: 'eq', value: query.lowStock === 'true' }] : [];
+    const [meta, found] = await Promise.all([
+      viewMeta(this.store, PROJECTION),
+      this.store.find(INVENTORY, {
+        filter,
+        sort: { field: 'sku', direction: 'asc' },
+        after: query.cursor ? decodeCursor(query.cursor, 'sku') : undefined,
+        limit: limit + 1,
+      }),
+    ]);
+    const page = found.slice(0, limit);
+    const last = page[page.length - 1];
+    const nextCursor = found.length > limit && last ? encodeCursor('sku', last.doc.sku, last.id) : null;
+    setViewHeaders(res, meta);
+    return { data: page.map((d) => d.doc), page: { limit, nextCursor }, view: meta };
+  }
+
+  @Get(':sku')
+  async get(@Param('sku') sku: string, @Res({ passthrough: true }) res: Response) {
+    if (!SKU_PATTERN.test(sku)) throw validationProblem([{ field: 'sku', messages: ['not a valid sku'] }]);
+    const [meta, stored] = await Promise.all([viewMeta(this.store, PROJECTION), this.store.get(INVENTORY, sku)]);
+    setViewHeaders(res, meta);
+    if (!stored) throw notFound(`inventory of ${sku}`);
+    res.setHeader('ETag', `"${stored.doc.version}"`);
+    return { data: stored.doc, view: meta };
+  }
+}

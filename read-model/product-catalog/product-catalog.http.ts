@@ -1,0 +1,75 @@
+import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { validationProblem } from '../../src/http/problem';
+import { SKU_PATTERN } from '../../src/contracts';
+import { VIEW_STORE } from '../query-api/tokens';
+import {
+  decodeCursor,
+  encodeCursor,
+  notFound,
+  setViewHeaders,
+  valueAt,
+  viewMeta,
+} from '../query-api/view-response';
+import type { FilterCondition, ViewStore } from '../view-store/view-store';
+import { ListProductsQuery } from './product-catalog.query.dto';
+import { PRODUCTS, productCatalogProjection } from './product-catalog.projection';
+
+const PROJECTION = productCatalogProjection.name;
+const SORT_FIELDS = { name: 'sortName', price: 'price.amount' } as const;
+
+@ApiTags('catalog')
+@Controller('products')
+export class ProductCatalogController {
+  constructor(@Inject(VIEW_STORE) private readonly store: ViewStore) {}
+
+  @Get()
+  async list(@Query() query: ListProductsQuery, @Res({ passthrough: true }) res: Response) {
+    if (query.minPrice !== undefined && query.maxPrice !== undefined && query.minPrice > query.maxPrice) {
+      throw validationProblem([{ field: 'minPrice', messages: ['minPrice must not exceed maxPrice'] }]);
+    }
+    const sortKey = query.sort ?? 'name';
+    const field = SORT_FIELDS[sortKey.replace('-', '') as keyof typeof SORT_FIELDS];
+    const direction = sortKey.startsWith('-') ? 'desc' : 'asc';
+    const limit = query.limit ?? 20;
+    const filter: FilterCondition[] = [];
+    if (query.status) filter.push({ field: 'status', op: 'eq', value: query.status });
+    if (query.q) filter.push({ field: 'name', op: 'contains', value: query.q });
+    if (query.minPrice !== undefined) filter.push({ field: 'price.amount', op: 'gte', value: query.minPrice });
+    if (query.maxPrice !== undefined) filter.push({ field: 'price.amount', op: 'lte', value: query.maxPrice });
+    if (query.inStock === 'true') filter.push({ field: 'available', op: 'gt', value: 0 });
+    if (query.inStock === 'false') filter.push({ field: 'available', op: 'lte', value: 0 });
+    const [meta, found] = await Promise.all([
+      viewMeta(this.store, PROJECTION),
+      this.store.find(PRODUCTS, {
+        filter,
+        sort: { field, direction },
+        after: query.cursor ? decodeCursor(query.cursor, sortKey) : undefined,
+        limit: limit + 1,
+      }),
+    ]);
+    const page = found.slice(0, limit);
+    const last = page[page.length - 1];
+    const nextCursor =
+      found.length > limit && last ? encodeCursor(sortKey, valueAt(last.doc, field), last.id) : null;
+    setViewHeaders(res, meta);
+    return { data: page.map((d) => present(d.doc)), page: { limit, nextCursor }, view: meta };
+  }
+
+  @Get(':sku')
+  async get(@Param('sku') sku: string, @Res({ passthrough: true }) res: Response) {
+    if (!SKU_PATTERN.test(sku)) throw validationProblem([{ field: 'sku', messages: ['not a valid sku'] }]);
+    const [meta, stored] = await Promise.all([viewMeta(this.store, PROJECTION), this.store.get(PRODUCTS, sku)]);
+    setViewHeaders(res, meta);
+    if (!stored) throw notFound(`product ${sku}`);
+    res.setHeader('ETag', `"${stored.doc.version}"`);
+    return { data: present(stored.doc), view: meta };
+  }
+}
+
+/** The public shape of a product: the internal sort key stays inside. */
+function present(doc: Record<string, unknown>) {
+  const { sortName: _sortName, ...product } = doc;
+  return product;
+}

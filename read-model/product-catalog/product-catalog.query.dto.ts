@@ -1,0 +1,59 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+
+export const PRODUCT_SORTS = ['name', '-name', 'price', '-price'] as const;
+
+/** GET /products query: every parameter typed and bounded; anything else is a 400. */
+export class ListProductsQuery {
+  @ApiPropertyOptional({ enum: ['active', 'discontinued'] })
+  @IsOptional()
+  @IsIn(['active', 'discontinued'])
+  status?: 'active' | 'discontinued';
+
+  @ApiPropertyOptional({ description: 'text in the name (case-insensitive)', maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  q?: string;
+
+  @ApiPropertyOptional({ description: 'minimum price in minor units', minimum: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  minPrice?: number;
+
+  @ApiPropertyOptional({ description: 'maximum price in minor units', minimum: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  maxPrice?: number;
+
+  @ApiPropertyOptional({ enum: ['true', 'false'], description: 'only products with (or without) available stock' })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  inStock?: 'true' | 'false';
+
+  @ApiPropertyOptional({ enum: PRODUCT_SORTS, default: 'name' })
+  @IsOptional()
+  @IsIn(PRODUCT_SORTS)
+  sort?: (typeof PRODUCT_SORTS)[number];
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 500)
+  cursor?: string;
+}

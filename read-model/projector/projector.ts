@@ -1,0 +1,213 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  AckPolicy,
+  ConsumerMessages,
+  DeliverPolicy,
+  JetStreamClient,
+  JetStreamManager,
+  JsMsg,
+  NatsConnection,
+  nanos,
+} from 'nats';
+import { decodeEvent, orderKey, ORIGIN_ORDER_KEY, RecordedEvent } from '../../src/contracts';
+import type { Logger } from '../../src/logger';
+import { consumerName, ensureEventStream, eventStreamName } from '../../src/nats';
+import type { StoredDocument, ViewStore } from '../view-store/view-store';
+import { applyBatch, BatchOutcome, documentsTouched } from './apply-batch';
+import type { Projection } from './projection';
+import { firstSequenceAfter } from './stream-position';
+
+export interface ProjectorOptions {
+  projection: Projection;
+  store: ViewStore;
+  nc: NatsConnection;
+  namespace: string;
+  logger: Logger;
+  batchSize?: number;
+  /** Failed applies of one event before it is dead-lettered. */
+  maxAttempts?: number;
+  /** Test hook: a pause before each batch, to make the projector slow on purpose. */
+  batchDelayMs?: number;
+  /** Called after each committed batch (metrics, tests). */
+  onBatch?: (outcome: BatchOutcome & { events: number; checkpoint: string }) => void;
+}
+
+/**
+ * Runs one projection from its durable JetStream consumer: batches messages, applies
+ * them with the projection's pure handlers, and commits view changes with the checkpoint
+ * in one write. The checkpoint in the read store is the truth: on start the consumer is
+ * (re)created at the first message after it, and any redelivery or gap restarts it there,
+ * so events are always applied in stream order.
+ */
+export class Projector {
+  private readonly batchSize: number;
+  private readonly maxAttempts: number;
+  private readonly consumer: string;
+  private readonly stream: string;
+  private jsm!: JetStreamManager;
+  private js!: JetStreamClient;
+  private messages?: ConsumerMessages;
+  private buffer: JsMsg[] = [];
+  private wake?: () => void;
+  private running = false;
+  private loop?: Promise<void>;
+  private checkpointKey = ORIGIN_ORDER_KEY;
+  private lastSeq?: number;
+
+  constructor(private readonly options: ProjectorOptions) {
+    this.batchSize = options.batchSize ?? 500;
+    this.maxAttempts = options.maxAttempts ?? 5;
+    this.consumer = consumerName(options.namespace, `projection-${options.projection.name}`);
+    this.stream = eventStreamName(options.namespace);
+  }
+
+  get name(): string {
+    return this.options.projection.name;
+  }
+
+  async start(): Promise<void> {
+    const { store, projection, nc, namespace } = this.options;
+    await store.init();
+    for (const view of projection.views) await store.ensureCollection(view);
+    this.jsm = await nc.jetstreamManager();
+    this.js = nc.jetstream();
+    await ensureEventStream(this.jsm, namespace);
+    this.running = true;
+    await this.subscribe();
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.messages?.close().catch(() => undefined);
+    await this.loop;
+  }
+
+  private async subscribe(): Promise<void> {
+    await this.messages?.close().catch(() => undefined);
+    this.buffer = [];
+    this.lastSeq = undefined;
+    this.checkpointKey = (await this.options.store.checkpoint(this.name))?.orderKey ?? ORIGIN_ORDER_KEY;
+    const start = await firstSequenceAfter(this.jsm, this.stream, this.checkpointKey);
+    await this.jsm.consumers.delete(this.stream, this.consumer).catch(() => undefined);
+    await this.jsm.consumers.add(this.stream, {
+      durable_name: this.consumer,
+      ack_policy: AckPolicy.All,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: start,
+      // Bounds what is in flight: the server stops delivering until a batch is acknowledged.
+      max_ack_pending: this.batchSize * 4,
+      ack_wait: nanos(60_000),
+      filter_subject: `${this.options.namespace}.>`,
+    });
+    const consumer = await this.js.consumers.get(this.stream, this.consumer);
+    this.messages = await consumer.consume({
+      max_messages: this.batchSize * 2,
+      callback: (message) => {
+        this.buffer.push(message);
+        this.wake?.();
+      },
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      if (this.buffer.length === 0) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          setTimeout(resolve, 1000).unref();
+        });
+        this.wake = undefined;
+        continue;
+      }
+      const batch = this.takeInOrder();
+      if (!batch) {
+        this.options.logger.warn({ projection: this.name }, 'out-of-order delivery: restarting consumer at checkpoint');
+        await this.retrying('resubscribe', () => this.subscribe());
+        continue;
+      }
+      try {
+        if (batch.length) await this.process(batch);
+      } catch (error) {
+        if (this.running) throw error; // stopping: the uncommitted batch is redelivered next start
+      }
+    }
+  }
+
+  /** The next messages in stream order; undefined when a gap means delivery must restart. */
+  private takeInOrder(): JsMsg[] | undefined {
+    const batch: JsMsg[] = [];
+    while (this.buffer.length && batch.length < this.batchSize) {
+      const message = this.buffer.shift()!;
+      const seq = message.info.streamSequence;
+      if (this.lastSeq !== undefined && seq <= this.lastSeq) continue; // redelivered: already in hand
+      if (this.lastSeq !== undefined && seq !== this.lastSeq + 1) return undefined;
+      this.lastSeq = seq;
+      batch.push(message);
+    }
+    return batch;
+  }
+
+  private async process(messages: JsMsg[]): Promise<void> {
+    const { projection, store, batchDelayMs } = this.options;
+    if (batchDelayMs) await sleep(batchDelayMs);
+    const last = messages[messages.length - 1];
+    const all = messages.map((m) => decodeEvent(m.data));
+    const events = all.filter((e) => orderKey(e.txId, e.position) > this.checkpointKey);
+    const finalEvent = all[all.length - 1];
+    const checkpointKey = orderKey(finalEvent.txId, finalEvent.position);
+    if (events.length === 0) {
+      last.ack();
+      return;
+    }
+    const outcome = await this.retrying('apply', async () => {
+      const loaded = await this.load(events);
+      const result = applyBatch(projection, events, loaded, { maxAttempts: this.maxAttempts });
+      await store.commit({
+        projection: projection.name,
+        changes: result.changes,
+        deadLetters: result.deadLetters,
+        checkpoint: {
+          orderKey: checkpointKey,
+          position: finalEvent.position,
+          eventRecordedAt: new Date(finalEvent.recordedAt),
+          pending: last.info.pending,
+        },
+      });
+      return result;
+    }, messages);
+    last.ack();
+    this.checkpointKey = checkpointKey;
+    for (const dead of outcome.deadLetters) {
+      this.options.logger.error({ projection: this.name, eventId: dead.eventId, error: dead.error }, 'event dead-lettered');
+    }
+    this.options.onBatch?.({ ...outcome, events: events.length, checkpoint: checkpointKey });
+  }
+
+  private async load(events: RecordedEvent[]): Promise<Map<string, Map<string, StoredDocument>>> {
+    const touched = documentsTouched(this.options.projection, events);
+    const loaded = new Map<string, Map<string, StoredDocument>>();
+    await Promise.all(
+      [...touched].map(async ([collection, ids]) => {
+        loaded.set(collection, await this.options.store.getMany(collection, [...ids]));
+      }),
+    );
+    return loaded;
+  }
+
+  /** Retries store and NATS failures with capped exponential backoff, keeping messages leased. */
+  private async retrying<T>(what: string, work: () => Promise<T>, inFlight: JsMsg[] = []): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (error) {
+        if (!this.running && attempt > 1) throw error;
+        const delay = Math.min(100 * 2 ** attempt, 5000);
+        this.options.logger.warn({ projection: this.name, err: error, attempt, delay }, `${what} failed, retrying`);
+        for (const message of inFlight) message.working();
+        await sleep(delay);
+      }
+    }
+  }
+}

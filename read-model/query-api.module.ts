@@ -1,0 +1,22 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { HealthController, READINESS_CHECKS } from '../src/http/health';
+import { InventoryLevelsController } from './inventory-levels/inventory-levels.http';
+import { ProductCatalogController } from './product-catalog/product-catalog.http';
+import { ProjectionsController } from './query-api/projections.http';
+import { VIEW_STORE } from './query-api/tokens';
+import type { ViewStore } from './view-store/view-store';
+
+/** The query side: HTTP reads over the read store only, never the write store. */
+@Module({})
+export class QueryApiModule {
+  static forRoot(store: ViewStore): DynamicModule {
+    return {
+      module: QueryApiModule,
+      controllers: [ProductCatalogController, InventoryLevelsController, ProjectionsController, HealthController],
+      providers: [
+        { provide: VIEW_STORE, useValue: store },
+        { provide: READINESS_CHECKS, useValue: { readStore: () => store.checkpoints() } },
+      ],
+    };
+  }
+}

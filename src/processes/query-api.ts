@@ -1,0 +1,26 @@
+import type { INestApplication } from '@nestjs/common';
+import { allProjections } from '../../read-model/projections';
+import { QueryApiModule } from '../../read-model/query-api.module';
+import { createViewStore } from '../../read-model/view-store/create-view-store';
+import type { Config } from '../config';
+import { createHttpApp } from '../http/http-app';
+import type { Logger } from '../logger';
+
+/** The query API process: reads the read store only. */
+export async function startQueryApi(config: Config, logger: Logger): Promise<{ app: INestApplication; stop(): Promise<void> }> {
+  const store = await createViewStore(config.readStoreUrl, { logger });
+  // The query API reads views it does not write: it still declares their typed fields to the store.
+  for (const projection of allProjections(config)) {
+    for (const view of projection.views) await store.ensureCollection(view);
+  }
+  const app = await createHttpApp(QueryApiModule.forRoot(store), { logger });
+  await app.listen(config.queryApiPort, '0.0.0.0');
+  logger.info({ port: config.queryApiPort }, 'query API listening');
+  return {
+    app,
+    async stop() {
+      await app.close();
+      await store.close();
+    },
+  };
+}
