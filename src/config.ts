@@ -29,6 +29,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       LOW_STOCK_THRESHOLD: num({ default: 5, desc: 'inventory at or below this many available units is low' }),
       PROJECTION_MAX_ATTEMPTS: num({ default: 5, desc: 'failed applies before an event is dead-lettered' }),
       PROJECTION_BATCH_SIZE: num({ default: 500 }),
+      PROJECTION_BATCH_DELAY_MS: num({ default: 0, desc: 'pause before each projector batch: slows views on purpose (demos, tests)' }),
     },
     {
       reporter: ({ errors }) => {
@@ -41,6 +42,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   );
   if (!Number.isInteger(raw.LOW_STOCK_THRESHOLD) || raw.LOW_STOCK_THRESHOLD < 0) {
     throw new ConfigError('Invalid configuration:\n  LOW_STOCK_THRESHOLD: must be a non-negative integer');
+  }
+  if (!Number.isInteger(raw.PROJECTION_BATCH_DELAY_MS) || raw.PROJECTION_BATCH_DELAY_MS < 0) {
+    throw new ConfigError('Invalid configuration:\n  PROJECTION_BATCH_DELAY_MS: must be a non-negative integer');
   }
   for (const name of ['PROJECTION_MAX_ATTEMPTS', 'PROJECTION_BATCH_SIZE'] as const) {
     if (!Number.isInteger(raw[name]) || raw[name] < 1) {
@@ -58,6 +62,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     lowStockThreshold: raw.LOW_STOCK_THRESHOLD,
     projectionMaxAttempts: raw.PROJECTION_MAX_ATTEMPTS,
     projectionBatchSize: raw.PROJECTION_BATCH_SIZE,
+    projectionBatchDelayMs: raw.PROJECTION_BATCH_DELAY_MS,
   };
 }
 

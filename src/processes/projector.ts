@@ -9,7 +9,7 @@ import { connectNats } from '../nats';
 export async function startProjector(
   config: Config,
   logger: Logger,
-  options: { only?: string[]; batchDelayMs?: number } = {},
+  options: { only?: string[] } = {},
 ): Promise<{ projectors: Projector[]; stop(): Promise<void> }> {
   const store = await createViewStore(config.readStoreUrl, { logger });
   const nc = await connectNats(config.natsUrl, 'converge-projector', logger);
@@ -25,7 +25,7 @@ export async function startProjector(
           logger: logger.child({ projection: projection.name }),
           batchSize: config.projectionBatchSize,
           maxAttempts: config.projectionMaxAttempts,
-          batchDelayMs: options.batchDelayMs,
+          batchDelayMs: config.projectionBatchDelayMs,
         }),
     );
   for (const projector of projectors) await projector.start();

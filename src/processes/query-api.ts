@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { allProjections } from '../../read-model/projections';
+import { readModelProblem } from '../../read-model/query-api/problems';
 import { QueryApiModule } from '../../read-model/query-api.module';
 import { createViewStore } from '../../read-model/view-store/create-view-store';
 import type { Config } from '../config';
@@ -13,7 +14,7 @@ export async function startQueryApi(config: Config, logger: Logger): Promise<{ a
   for (const projection of allProjections(config)) {
     for (const view of projection.views) await store.ensureCollection(view);
   }
-  const app = await createHttpApp(QueryApiModule.forRoot(store), { logger });
+  const app = await createHttpApp(QueryApiModule.forRoot(store), { logger, mappers: [readModelProblem] });
   await app.listen(config.queryApiPort, '0.0.0.0');
   logger.info({ port: config.queryApiPort }, 'query API listening');
   return {

@@ -1,0 +1,141 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Pool } from 'pg';
+import { createViewStore } from '../../read-model/view-store/create-view-store';
+import type { ViewStore } from '../../read-model/view-store/view-store';
+import { Config, loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { connectNats, eventStreamName } from '../../src/nats';
+import { createPool, dropDatabase, migrate } from '../../src/postgres';
+import { startCommandApi } from '../../src/processes/command-api';
+import { startProjector } from '../../src/processes/projector';
+import { startQueryApi } from '../../src/processes/query-api';
+import { startRelay } from '../../src/processes/relay';
+import { databaseUrl, NATS_URL, uniqueName } from './env';
+import { startMongoDouble } from './mongo-double';
+import { freePort } from './nats-server';
+
+export type Piece = 'command-api' | 'relay' | 'projector' | 'query-api';
+
+export interface TestSystem {
+  config: Config;
+  /** Environment a child process needs to join this system (same databases, namespace, ports). */
+  env: Record<string, string>;
+  commandUrl: string;
+  queryUrl: string;
+  writePool: Pool;
+  /** A read-store connection of the test's own, to inspect views and checkpoints. */
+  store: ViewStore;
+  start(piece: Piece): Promise<void>;
+  stop(piece: Piece): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * The whole system in this process, on databases, ports and JetStream names of its own,
+ * so test runs never collide with each other or with a running quickstart.
+ */
+export async function startTestSystem(
+  options: { readStore?: 'postgres' | 'mongo-double'; natsUrl?: string; pieces?: Piece[]; env?: Record<string, string> } = {},
+): Promise<TestSystem> {
+  const name = uniqueName('cvt');
+  const writeUrl = databaseUrl(`${name}_w`);
+  const mongo = options.readStore === 'mongo-double' ? await startMongoDouble() : undefined;
+  const readUrl = mongo ? `mongodb://127.0.0.1:${mongo.port}/${name}?directConnection=true` : databaseUrl(`${name}_r`);
+  const env: Record<string, string> = {
+    DATABASE_URL: writeUrl,
+    READ_STORE_URL: readUrl,
+    NATS_URL: options.natsUrl ?? NATS_URL,
+    CONVERGE_NAMESPACE: name,
+    COMMAND_API_PORT: String(await freePort()),
+    QUERY_API_PORT: String(await freePort()),
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...options.env,
+  };
+  const config = loadConfig(env);
+  const logger = createLogger('test-system', config.logLevel);
+  await migrate(writeUrl, 'write-store');
+  const writePool = createPool(writeUrl);
+  const store = await createViewStore(readUrl);
+  const running = new Map<Piece, () => Promise<void>>();
+  const starters: Record<Piece, () => Promise<{ stop(): Promise<void> }>> = {
+    'command-api': () => startCommandApi(config, logger),
+    relay: () => startRelay(config, logger),
+    projector: () => startProjector(config, logger),
+    'query-api': () => startQueryApi(config, logger),
+  };
+  const system: TestSystem = {
+    config,
+    env,
+    commandUrl: `http://127.0.0.1:${config.commandApiPort}`,
+    queryUrl: `http://127.0.0.1:${config.queryApiPort}`,
+    writePool,
+    store,
+    async start(piece) {
+      if (!running.has(piece)) running.set(piece, (await starters[piece]()).stop);
+    },
+    async stop(piece) {
+      await running.get(piece)?.();
+      running.delete(piece);
+    },
+    async dispose() {
+      for (const piece of [...running.keys()].reverse()) await system.stop(piece);
+      await writePool.end();
+      await store.close();
+      await deleteStream(env.NATS_URL, name).catch(() => undefined);
+      await dropDatabase(writeUrl);
+      if (mongo) await mongo.stop();
+      else await dropDatabase(readUrl);
+    },
+  };
+  for (const piece of options.pieces ?? ['command-api', 'relay', 'projector', 'query-api']) await system.start(piece);
+  return system;
+}
+
+async function deleteStream(natsUrl: string, namespace: string): Promise<void> {
+  const nc = await connectNats(natsUrl, 'test-cleanup');
+  try {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.delete(eventStreamName(namespace));
+  } finally {
+    await nc.close();
+  }
+}
+
+/** Polls until `check` returns a value (tests only: the product never polls like this). */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value as T;
+    } catch (error) {
+      last = error;
+    }
+    await sleep(25);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/** JSON over HTTP with the answer's status, headers and parsed body. */
+export async function http(
+  method: string,
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; body: any; contentType: string }> {
+  const init: RequestInit = { method, headers: { ...headers } };
+  if (body !== undefined) {
+    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+  }
+  const response = await fetch(url, init);
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, headers: response.headers, body: parsed, contentType: response.headers.get('content-type') ?? '' };
+}

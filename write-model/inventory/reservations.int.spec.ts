@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import { CommandBus } from '@nestjs/cqrs';
+import { Test } from '@nestjs/testing';
+import { CommandApiModule } from '../command-api.module';
+import { eventually, http, startTestSystem, TestSystem } from '../../test/support/system';
+import { ReserveStock } from './inventory.commands';
+
+describe('stock reservations under concurrency', () => {
+  let system: TestSystem;
+  let bus: CommandBus;
+
+  beforeAll(async () => {
+    system = await startTestSystem();
+    const module = await Test.createTestingModule({ imports: [CommandApiModule.forRoot(system.writePool)] }).compile();
+    await module.init();
+    bus = module.get(CommandBus);
+  });
+  afterAll(() => system.dispose());
+
+  it('sells exactly what is available to 50 concurrent reservations, and the view agrees', async () => {
+    const sku = 'HOT-1';
+    expect((await http('POST', `${system.commandUrl}/products`, { sku, name: 'Hot item', price: { amount: 500, currency: 'EUR' } })).status).toBe(201);
+    expect((await http('POST', `${system.commandUrl}/inventory/${sku}/receipts`, { quantity: 20 })).status).toBe(200);
+
+    const context = () => ({ correlationId: randomUUID(), actor: 'test' });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 50 }, () =>
+        bus.execute(new ReserveStock({ type: 'ReserveStock', sku, orderId: randomUUID(), quantity: 1 }, context())),
+      ),
+    );
+    const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(20);
+    expect(refused).toHaveLength(30);
+    for (const { reason } of refused) {
+      expect(reason).toEqual(expect.objectContaining({ reason: 'insufficient-stock', details: expect.objectContaining({ available: 0 }) }));
+    }
+
+    // Every stock event records the levels after it: availability never went below zero.
+    const { rows } = await system.writePool.query(
+      `SELECT (data->>'onHand')::int - (data->>'reserved')::int AS available FROM events WHERE stream_id = $1 ORDER BY stream_version`,
+      [`stock-${sku}`],
+    );
+    expect(rows).toHaveLength(21);
+    expect(Math.min(...rows.map((r) => r.available))).toBe(0);
+    expect(rows[rows.length - 1].available).toBe(0);
+
+    const view = await eventually(async () => {
+      const { body } = await http('GET', `${system.queryUrl}/inventory/${sku}`);
+      return body?.data?.reserved === 20 ? body.data : undefined;
+    });
+    expect(view).toEqual(expect.objectContaining({ onHand: 20, reserved: 20, available: 0, lowStock: true, movements: 21 }));
+  });
+});
