@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { EventStore } from '../../write-model/event-store/event-store';
+import { connectNats } from '../../src/nats';
+import { createLogger } from '../../src/logger';
+import { eventually, startTestSystem, TestSystem } from '../../test/support/system';
+import type { Projection } from './projection';
+import { Projector } from './projector';
+
+/** A projection of test events whose handler throws on a "poison" event. */
+const counters: Projection = {
+  name: 'poison-test',
+  views: [{ collection: 'counters', fields: { total: 'number' } }],
+  handlers: {
+    Counted: [
+      {
+        collection: 'counters',
+        documentId: (event) => event.streamId,
+        apply: (doc: { total: number } | undefined, event) => {
+          if ((event.data as { poison?: boolean }).poison) throw new Error('cannot count poison');
+          return { total: (doc?.total ?? 0) + (event.data as { by: number }).by };
+        },
+      },
+    ],
+  },
+};
+
+describe('Projector', () => {
+  let system: TestSystem;
+  let events: EventStore;
+  let projector: Projector;
+  let nc: Awaited<ReturnType<typeof connectNats>>;
+  const append = (streamId: string, data: Record<string, unknown>[], expectedVersion: number) =>
+    events.appendToStream(streamId, 'counter', data.map((d) => ({ type: 'Counted', data: d })), {
+      expectedVersion,
+      metadata: { correlationId: randomUUID() },
+    });
+
+  beforeAll(async () => {
+    system = await startTestSystem({ pieces: ['relay'] });
+    events = new EventStore(system.writePool);
+    nc = await connectNats(system.config.natsUrl, 'test-projector');
+    projector = new Projector({
+      projection: counters,
+      store: system.store,
+      nc,
+      namespace: system.config.namespace,
+      logger: createLogger('test', 'silent'),
+      batchSize: 10,
+      maxAttempts: 3,
+    });
+    await projector.start();
+  });
+  afterAll(async () => {
+    await projector.stop();
+    await nc.close();
+    await system.dispose();
+  });
+
+  it('dead-letters an event whose handler keeps throwing, with its error, and projects the events after it', async () => {
+    await append('c-1', [{ by: 1 }, { by: 2 }], 0);
+    const poisoned = await append('c-1', [{ by: 100, poison: true }], 2);
+    await append('c-1', [{ by: 4 }], 3);
+    await append('c-2', [{ by: 7 }], 0);
+
+    const c2 = await eventually(() => system.store.get('counters', 'c-2'), 10_000, 'later events to be projected');
+    expect(c2.doc).toEqual({ total: 7 });
+    expect((await system.store.get('counters', 'c-1'))?.doc).toEqual({ total: 7 });
+
+    const letters = await system.store.deadLetters('poison-test');
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toEqual(
+      expect.objectContaining({
+        eventId: poisoned.events[0].eventId,
+        projection: 'poison-test',
+        attempts: 3,
+        error: expect.stringContaining('cannot count poison'),
+      }),
+    );
+    expect(letters[0].event).toEqual(expect.objectContaining({ type: 'Counted', data: { by: 100, poison: true } }));
+  });
+
+  it('applies each event once across a restart, resuming after its checkpoint', async () => {
+    await projector.stop();
+    await append('c-3', [{ by: 5 }, { by: 6 }], 0);
+    await projector.start();
+    await append('c-3', [{ by: 10 }], 2);
+    await eventually(async () => (await system.store.get('counters', 'c-3'))?.doc.total === 21, 10_000, 'c-3 to reach 21');
+    // Nothing before the restart is counted again.
+    expect((await system.store.get('counters', 'c-1'))?.doc).toEqual({ total: 7 });
+    expect((await system.store.get('counters', 'c-2'))?.doc).toEqual({ total: 7 });
+  });
+});

@@ -1,0 +1,44 @@
+import { startNatsServer, PrivateNatsServer } from '../test/support/nats-server';
+import { eventually, http, startTestSystem, TestSystem } from '../test/support/system';
+
+/** Commands need only PostgreSQL: with NATS down they succeed, and the views catch up when it returns. */
+describe('availability while NATS is down', () => {
+  let nats: PrivateNatsServer;
+  let system: TestSystem;
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    system = await startTestSystem({ natsUrl: nats.url });
+  });
+  afterAll(async () => {
+    await system.dispose();
+    await nats.dispose();
+  });
+
+  it('accepts commands during the outage and reflects all of them once NATS is back', async () => {
+    expect((await http('POST', `${system.commandUrl}/products`, { sku: 'UP-1', name: 'Before', price: { amount: 1, currency: 'EUR' } })).status).toBe(201);
+    await eventually(async () => (await http('GET', `${system.queryUrl}/products/UP-1`)).status === 200);
+
+    await nats.stop();
+    const skus = Array.from({ length: 10 }, (_, i) => `DOWN-${i}`);
+    for (const sku of skus) {
+      const created = await http('POST', `${system.commandUrl}/products`, { sku, name: sku, price: { amount: 100, currency: 'EUR' } });
+      expect(created.status).toBe(201);
+      expect((await http('POST', `${system.commandUrl}/inventory/${sku}/receipts`, { quantity: 3 })).status).toBe(200);
+    }
+    // While NATS is down nothing new can reach the views.
+    expect((await http('GET', `${system.queryUrl}/products/DOWN-0`)).status).toBe(404);
+
+    await nats.restart();
+    await eventually(
+      async () => {
+        const { body } = await http('GET', `${system.queryUrl}/inventory?limit=100`);
+        return body?.data?.filter((i: { sku: string; onHand: number }) => i.sku.startsWith('DOWN-') && i.onHand === 3).length === 10;
+      },
+      30_000,
+      'every command made during the outage to be projected',
+    );
+    const { body } = await http('GET', `${system.queryUrl}/products?limit=100`);
+    expect(body.data.map((p: { sku: string }) => p.sku).sort()).toEqual(['UP-1', ...skus].sort());
+  });
+});
