@@ -1,0 +1,301 @@
+import type { Pool } from 'pg';
+import type { JetStreamClient, JetStreamManager, NatsConnection, PubAck, Status, StoredMsg } from 'nats';
+import { encodeEvent, H, RecordedEvent } from '../../src/contracts';
+import { ensureEventStream, eventStreamName } from '../../src/nats';
+import type { Logger } from '../../src/logger';
+import { EventStore } from '../event-store/event-store';
+
+/** A point in the relay's order (the log's (tx_id, position)). */
+export interface RelayCursor {
+  txId: string;
+  position: number;
+}
+
+export interface RelayOptions {
+  pool: Pool;
+  nc: NatsConnection;
+  namespace: string;
+  logger?: Logger;
+  /** Events read from the log and published (pipelined) per pass. */
+  batchSize?: number;
+  /** Pause when the log has nothing new; small, since it bounds command-to-query latency. */
+  idleDelayMs?: number;
+  /** Upper bound of the retry backoff while NATS or PostgreSQL is unreachable. */
+  maxBackoffMs?: number;
+  /** How often an idle relay checks that the stream still ends where it believes. */
+  verifyIntervalMs?: number;
+  /** Time-out of each JetStream request (publish ack, stream info). */
+  requestTimeoutMs?: number;
+}
+
+export interface RelayStatus {
+  running: boolean;
+  /** The last event known to be in the stream; null until the relay has read the stream's tail. */
+  published: RelayCursor | null;
+  /** The stream sequence of that event's message. */
+  streamSequence: number;
+  /** Highest position in the event log. */
+  head: number;
+  /** Set while the relay is failing and backing off. */
+  lastError?: string;
+}
+
+export const LOG_ORIGIN: RelayCursor = { txId: '0', position: 0 };
+
+/** A publish that did not land where the relay expected it; the stream is resynced before the next pass. */
+export class RelayPublishError extends Error {
+  override name = 'RelayPublishError';
+  constructor(readonly published: number, readonly attempted: number, readonly reason: string) {
+    super(`published ${published} of ${attempted} events: ${reason}`);
+  }
+}
+
+/**
+ * The outbox relay: tails the event log in commit order and publishes every event to the
+ * namespace's JetStream stream exactly once, in that order. The stream itself is the
+ * resume point, so messages NATS acknowledged and then lost are republished from the log.
+ */
+export class Relay {
+  private readonly store: EventStore;
+  private readonly js: JetStreamClient;
+  private readonly stream: string;
+  private readonly batchSize: number;
+  private readonly idleDelayMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly verifyIntervalMs: number;
+  private readonly timeout: number;
+  private jsm?: JetStreamManager;
+  private cursor: RelayCursor | null = null;
+  private lastSeq = 0;
+  private resyncNeeded = true;
+  private lastVerifiedAt = 0;
+  private lastError?: Error;
+  private loop?: Promise<void>;
+  private stopping = false;
+  private wake?: () => void;
+  private connected = true;
+  private connectionEvents?: AsyncIterable<Status>;
+  private prefetched?: { after: RelayCursor; events: Promise<RecordedEvent[]> };
+
+  constructor(private readonly options: RelayOptions) {
+    this.store = new EventStore(options.pool);
+    this.timeout = options.requestTimeoutMs ?? 2_000;
+    this.js = options.nc.jetstream({ timeout: this.timeout });
+    this.stream = eventStreamName(options.namespace);
+    this.batchSize = options.batchSize ?? 1_000;
+    this.idleDelayMs = options.idleDelayMs ?? 5;
+    this.maxBackoffMs = options.maxBackoffMs ?? 1_000;
+    this.verifyIntervalMs = options.verifyIntervalMs ?? 1_000;
+  }
+
+  /** Starts tailing in the background from the stream's tail; failures are retried, never thrown. */
+  start(): void {
+    if (this.loop) return;
+    this.stopping = false;
+    this.connected = true;
+    this.resyncNeeded = true;
+    this.watchConnection();
+    this.loop = this.run();
+  }
+
+  /** Stops after the batch in flight has been published (or has failed). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+    this.loop = undefined;
+    (this.connectionEvents as { stop?: () => void } | undefined)?.stop?.();
+    this.connectionEvents = undefined;
+  }
+
+  /** Forces the next pass to re-read the stream's tail (an operator or test knows it changed). */
+  requestResync(): void {
+    this.resyncNeeded = true;
+    this.wake?.();
+  }
+
+  /** One pass: resync if needed, then publish the next batch. Returns how many events were published. */
+  async runOnce(): Promise<number> {
+    // The client drops what is sent while it redials, so publishing now would only time out.
+    if (!this.connected) throw new Error('NATS is disconnected');
+    if (this.resyncNeeded) await this.resync();
+    const events = await this.read(this.cursor!);
+    if (!events.length) {
+      await this.verifyTail();
+      return 0;
+    }
+    // A full batch means a backlog: read the next one while this one is being published.
+    if (events.length === this.batchSize) this.prefetch(events[events.length - 1]);
+    await this.publish(events);
+    await this.options.pool.query(
+      `INSERT INTO relay_checkpoints (namespace, tx_id, position) VALUES ($1, $2::text::xid8, $3)
+       ON CONFLICT (namespace) DO UPDATE SET tx_id = EXCLUDED.tx_id, position = EXCLUDED.position, updated_at = now()`,
+      [this.options.namespace, this.cursor!.txId, this.cursor!.position],
+    );
+    return events.length;
+  }
+
+  async status(): Promise<RelayStatus> {
+    const { rows } = await this.options.pool.query('SELECT coalesce(max(position), 0) AS head FROM events');
+    return {
+      running: Boolean(this.loop) && !this.stopping,
+      published: this.cursor && { ...this.cursor },
+      streamSequence: this.lastSeq,
+      head: rows[0].head,
+      ...(this.lastError && { lastError: this.lastError.message }),
+    };
+  }
+
+  private read(after: RelayCursor): Promise<RecordedEvent[]> {
+    const prefetched = this.prefetched;
+    this.prefetched = undefined;
+    if (prefetched && prefetched.after.txId === after.txId && prefetched.after.position === after.position) {
+      return prefetched.events;
+    }
+    return this.store.readAllAfter(after, this.batchSize);
+  }
+
+  private prefetch(last: RecordedEvent): void {
+    const after = { txId: last.txId, position: last.position };
+    const events = this.store.readAllAfter(after, this.batchSize);
+    events.catch(() => undefined); // a failed prefetch surfaces when (and if) it is used
+    this.prefetched = { after, events };
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      try {
+        const published = await this.runOnce();
+        if (failures) this.options.logger?.info({ after: failures }, 'relay recovered');
+        failures = 0;
+        this.lastError = undefined;
+        if (!published) await this.sleep(this.idleDelayMs);
+      } catch (error) {
+        this.resyncNeeded = true;
+        this.lastError = error as Error;
+        // Warn once per outage; the retries themselves are only worth a debug line.
+        if (failures === 0) this.options.logger?.warn({ err: error }, 'relay failing; retrying with backoff');
+        else this.options.logger?.debug({ err: error, failures }, 'relay retry failed');
+        failures += 1;
+        await this.sleep(Math.min(this.maxBackoffMs, 25 * 2 ** failures));
+      }
+    }
+  }
+
+  /** Tracks the connection: publishes wait for it, and a reconnect resyncs at once (the server may have lost messages). */
+  private watchConnection(): void {
+    const events = this.options.nc.status();
+    this.connectionEvents = events;
+    void (async () => {
+      for await (const event of events) {
+        if (event.type === 'disconnect') this.connected = false;
+        if (event.type === 'reconnect') {
+          this.connected = true;
+          this.requestResync();
+        }
+      }
+    })();
+  }
+
+  /**
+   * Publishes the batch pipelined. Message i expects the stream's last sequence to be base + i,
+   * so once one publish fails every later one fails too and nothing lands out of order.
+   */
+  private async publish(events: RecordedEvent[]): Promise<void> {
+    const base = this.lastSeq;
+    const acks = await Promise.allSettled(
+      events.map((event, i) => {
+        const message = encodeEvent(this.options.namespace, event);
+        return this.js.publish(message.subject, message.data, {
+          msgID: message.msgID,
+          headers: message.headers,
+          expect: { lastSequence: base + i },
+        });
+      }),
+    );
+    let landed = 0;
+    while (landed < acks.length && isNext(acks[landed], base + landed + 1)) landed += 1;
+    if (landed) {
+      const last = events[landed - 1];
+      this.cursor = { txId: last.txId, position: last.position };
+      this.lastSeq = base + landed;
+    }
+    if (landed < events.length) {
+      this.resyncNeeded = true;
+      throw new RelayPublishError(landed, events.length, failureOf(acks[landed]));
+    }
+  }
+
+  /** Continues after the stream's last message: JetStream may have lost acknowledged ones. */
+  private async resync(): Promise<void> {
+    this.jsm ??= await this.options.nc.jetstreamManager({ checkAPI: false, timeout: this.timeout });
+    await ensureEventStream(this.jsm, this.options.namespace);
+    const { state } = await this.jsm.streams.info(this.stream);
+    const tail = state.messages ? await this.lastMessage(state.first_seq, state.last_seq) : undefined;
+    const cursor = tail ? cursorOf(this.stream, tail) : LOG_ORIGIN;
+    if (this.cursor && state.last_seq < this.lastSeq) {
+      this.options.logger?.warn(
+        { stream: this.stream, believed: this.lastSeq, actual: state.last_seq },
+        'stream lost acknowledged messages; republishing them from the event log',
+      );
+    }
+    // Expectations chain on the stream's last sequence, which survives deletion of its message.
+    this.lastSeq = state.last_seq;
+    this.cursor = cursor;
+    this.resyncNeeded = false;
+    this.lastVerifiedAt = Date.now();
+    this.options.logger?.debug({ stream: this.stream, sequence: state.last_seq, cursor }, 'relay resynced');
+  }
+
+  /** While idle, notices a stream that ends elsewhere than believed (NATS restarted with a lost tail). */
+  private async verifyTail(): Promise<void> {
+    if (Date.now() - this.lastVerifiedAt < this.verifyIntervalMs || !this.jsm) return;
+    this.lastVerifiedAt = Date.now();
+    const { state } = await this.jsm.streams.info(this.stream);
+    if (state.last_seq !== this.lastSeq) this.resyncNeeded = true;
+  }
+
+  private async lastMessage(firstSeq: number, lastSeq: number): Promise<StoredMsg | undefined> {
+    // The newest sequence may belong to a deleted message; walk back to the newest one present.
+    for (let seq = lastSeq; seq >= firstSeq; seq -= 1) {
+      try {
+        return await this.jsm!.streams.getMessage(this.stream, { seq });
+      } catch (error) {
+        if (!/no message found/i.test(String(error))) throw error;
+      }
+    }
+    return undefined;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}
+
+function isNext(ack: PromiseSettledResult<PubAck>, sequence: number): boolean {
+  // A duplicate was not stored again, so the chain of expected sequences is broken after it.
+  return ack.status === 'fulfilled' && !ack.value.duplicate && ack.value.seq === sequence;
+}
+
+function failureOf(ack: PromiseSettledResult<PubAck>): string {
+  if (ack.status === 'rejected') return String(ack.reason);
+  return ack.value.duplicate ? `duplicate of sequence ${ack.value.seq}` : `landed at sequence ${ack.value.seq}`;
+}
+
+function cursorOf(stream: string, message: StoredMsg): RelayCursor {
+  const txId = message.header?.get(H.txId);
+  const position = message.header?.get(H.position);
+  if (!txId || !position) {
+    throw new Error(`message ${message.seq} of stream ${stream} lacks ${H.txId}/${H.position} headers`);
+  }
+  return { txId, position: Number(position) };
+}
