@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
 import { ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { CleanText, NumberParam } from '../../src/http/validation';
 import type { Response } from 'express';
 import { SKU_PATTERN } from '../../src/contracts';
 import { validationProblem } from '../../src/http/problem';
@@ -20,7 +20,7 @@ export class ListInventoryQuery {
 
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
-  @Type(() => Number)
+  @NumberParam()
   @IsInt()
   @Min(1)
   @Max(100)
@@ -29,6 +29,7 @@ export class ListInventoryQuery {
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
   @IsOptional()
   @IsString()
+  @CleanText()
   @Length(1, 500)
   cursor?: string;
 }

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { CleanText, NumberParam } from '../../src/http/validation';
 
 export const PRODUCT_SORTS = ['name', '-name', 'price', '-price'] as const;
 
@@ -14,12 +14,13 @@ export class ListProductsQuery {
   @ApiPropertyOptional({ description: 'text in the name (case-insensitive)', maxLength: 100 })
   @IsOptional()
   @IsString()
+  @CleanText()
   @Length(1, 100)
   q?: string;
 
   @ApiPropertyOptional({ description: 'minimum price in minor units', minimum: 0 })
   @IsOptional()
-  @Type(() => Number)
+  @NumberParam()
   @IsInt()
   @Min(0)
   @Max(Number.MAX_SAFE_INTEGER)
@@ -27,7 +28,7 @@ export class ListProductsQuery {
 
   @ApiPropertyOptional({ description: 'maximum price in minor units', minimum: 0 })
   @IsOptional()
-  @Type(() => Number)
+  @NumberParam()
   @IsInt()
   @Min(0)
   @Max(Number.MAX_SAFE_INTEGER)
@@ -45,7 +46,7 @@ export class ListProductsQuery {
 
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
-  @Type(() => Number)
+  @NumberParam()
   @IsInt()
   @Min(1)
   @Max(100)
@@ -54,6 +55,7 @@ export class ListProductsQuery {
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
   @IsOptional()
   @IsString()
+  @CleanText()
   @Length(1, 500)
   cursor?: string;
 }

@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { json, NextFunction, Request, Response } from 'express';
 import type { Logger } from '../logger';
 import { bodyParserProblem, ProblemFilter, ProblemMapper, problemType, sendProblem } from './problem';
-import { strictValidationPipe } from './validation';
+import { reservedKey, strictValidationPipe } from './validation';
 
 export interface HttpAppOptions {
   logger: Logger;
@@ -29,6 +29,7 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
   app.use(requireJsonBody);
   app.use(json({ limit: options.bodyLimit ?? '64kb', strict: true }));
   app.use(bodyErrors);
+  app.use(rejectReservedKeys);
   app.useGlobalPipes(strictValidationPipe());
   app.useGlobalFilters(new ProblemFilter(options.logger, options.mappers));
   app.enableShutdownHooks();
@@ -54,4 +55,21 @@ function bodyErrors(error: unknown, req: Request, res: Response, next: NextFunct
   const problem = bodyParserProblem(error);
   if (problem) return sendProblem(req, res, problem);
   next(error);
+}
+
+/** `__proto__`, `constructor` and `prototype` are never field names here: refuse them up front. */
+function rejectReservedKeys(req: Request, res: Response, next: NextFunction): void {
+  for (const [where, value] of [['body', req.body], ['query', req.query]] as const) {
+    const key = reservedKey(value);
+    if (key) {
+      return sendProblem(req, res, {
+        type: problemType('validation'),
+        title: 'Invalid request',
+        status: 400,
+        detail: `${key}: property ${key} should not exist`,
+        errors: [{ field: key, messages: [`property ${key} should not exist`], in: where }],
+      });
+    }
+  }
+  next();
 }

@@ -1,4 +1,6 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { Transform } from 'class-transformer';
+import { ValidateBy, ValidateIf } from 'class-validator';
 import { FieldError, validationProblem } from './problem';
 
 /** Flattens class-validator's tree into `price.amount: must be an integer` style field errors. */
@@ -21,4 +23,39 @@ export function strictValidationPipe(): ValidationPipe {
     validationError: { target: false, value: false },
     exceptionFactory: (errors) => validationProblem(fieldErrors(errors)),
   });
+}
+
+/** Text PostgreSQL can store and humans can read: well-formed UTF-16, no control characters but tab/newline. */
+export function CleanText(): PropertyDecorator {
+  return ValidateBy({
+    name: 'cleanText',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value !== 'string' || (value.isWellFormed() && !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(value)),
+      defaultMessage: (args) => `${args?.property} must not contain control characters or malformed Unicode`,
+    },
+  });
+}
+
+/** Optional, but when present it must be valid: unlike @IsOptional, null is not "absent". */
+export function OptionalField(): PropertyDecorator {
+  return ValidateIf((_, value) => value !== undefined);
+}
+
+/** A numeric query parameter: "" and "abc" stay invalid instead of becoming 0 or NaN-accepted. */
+export function NumberParam(): PropertyDecorator {
+  return Transform(({ value }) => (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value));
+}
+
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** class-transformer silently drops these keys, so the unknown-field check would never see them. */
+export function reservedKey(value: unknown, depth = 0): string | undefined {
+  if (!value || typeof value !== 'object' || depth > 32) return undefined;
+  for (const key of Object.keys(value)) {
+    if (RESERVED_KEYS.has(key)) return key;
+    const nested = reservedKey((value as Record<string, unknown>)[key], depth + 1);
+    if (nested) return `${key}.${nested}`;
+  }
+  return undefined;
 }

@@ -1,22 +1,26 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsOptional, IsString, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { IsDefined, IsString, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { CleanText, OptionalField } from '../../src/http/validation';
 import { MoneyRequest, SKU_PATTERN } from '../shared/request-dto';
 
 export class RegisterProductRequest {
   @ApiProperty({ example: 'MUG-001', pattern: SKU_PATTERN.source })
   @IsString()
+  @CleanText()
   @Matches(SKU_PATTERN, { message: 'sku must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit' })
   sku!: string;
 
   @ApiProperty({ example: 'Enamel mug', minLength: 1, maxLength: 200 })
   @IsString()
+  @CleanText()
   @Length(1, 200)
   name!: string;
 
   @ApiPropertyOptional({ example: 'Holds 350 ml', maxLength: 2000 })
-  @IsOptional()
+  @OptionalField()
   @IsString()
+  @CleanText()
   @MaxLength(2000)
   description?: string;
 
@@ -29,14 +33,16 @@ export class RegisterProductRequest {
 
 export class UpdateProductDetailsRequest {
   @ApiPropertyOptional({ minLength: 1, maxLength: 200 })
-  @IsOptional()
+  @OptionalField()
   @IsString()
+  @CleanText()
   @Length(1, 200)
   name?: string;
 
   @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptional()
+  @OptionalField()
   @IsString()
+  @CleanText()
   @MaxLength(2000)
   description?: string;
 }

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, IsString, Length, Max, Min, NotEquals } from 'class-validator';
+import { CleanText } from '../../src/http/validation';
 import { MAX_QUANTITY } from '../shared/request-dto';
 
 export class ReceiveStockRequest {
@@ -20,6 +21,7 @@ export class AdjustStockRequest {
 
   @ApiProperty({ example: 'damaged in storage', minLength: 1, maxLength: 200 })
   @IsString()
+  @CleanText()
   @Length(1, 200)
   reason!: string;
 }
