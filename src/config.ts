@@ -29,6 +29,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       LOW_STOCK_THRESHOLD: num({ default: 5, desc: 'inventory at or below this many available units is low' }),
       PROJECTION_MAX_ATTEMPTS: num({ default: 5, desc: 'failed applies before an event is dead-lettered' }),
       PROJECTION_BATCH_SIZE: num({ default: 500 }),
+      PAYMENT_DEADLINE_MS: num({ default: 10_000, desc: 'time a payment may take after stock is reserved' }),
+      PAYMENT_GATEWAY_TIMEOUT_MS: num({ default: 2_000, desc: 'longest single call to the payment gateway' }),
       PROJECTION_BATCH_DELAY_MS: num({ default: 0, desc: 'pause before each projector batch: slows views on purpose (demos, tests)' }),
     },
     {
@@ -46,7 +48,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   if (!Number.isInteger(raw.PROJECTION_BATCH_DELAY_MS) || raw.PROJECTION_BATCH_DELAY_MS < 0) {
     throw new ConfigError('Invalid configuration:\n  PROJECTION_BATCH_DELAY_MS: must be a non-negative integer');
   }
-  for (const name of ['PROJECTION_MAX_ATTEMPTS', 'PROJECTION_BATCH_SIZE'] as const) {
+  for (const name of ['PROJECTION_MAX_ATTEMPTS', 'PROJECTION_BATCH_SIZE', 'PAYMENT_DEADLINE_MS', 'PAYMENT_GATEWAY_TIMEOUT_MS'] as const) {
     if (!Number.isInteger(raw[name]) || raw[name] < 1) {
       throw new ConfigError(`Invalid configuration:\n  ${name}: must be a positive integer`);
     }
@@ -63,6 +65,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     projectionMaxAttempts: raw.PROJECTION_MAX_ATTEMPTS,
     projectionBatchSize: raw.PROJECTION_BATCH_SIZE,
     projectionBatchDelayMs: raw.PROJECTION_BATCH_DELAY_MS,
+    paymentDeadlineMs: raw.PAYMENT_DEADLINE_MS,
+    paymentGatewayTimeoutMs: raw.PAYMENT_GATEWAY_TIMEOUT_MS,
   };
 }
 

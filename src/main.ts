@@ -3,12 +3,13 @@ import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 import { createPool, migrate, redact } from './postgres';
 import { startCommandApi } from './processes/command-api';
+import { startProcessManager } from './processes/process-manager';
 import { startProjector } from './processes/projector';
 import { startQueryApi } from './processes/query-api';
 import { startRelay } from './processes/relay';
 import { seedDemoCatalog } from './seed';
 
-const PROCESSES = ['all', 'command-api', 'relay', 'projector', 'query-api'] as const;
+const PROCESSES = ['all', 'command-api', 'relay', 'projector', 'process-manager', 'query-api'] as const;
 type ProcessName = (typeof PROCESSES)[number];
 
 /**
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
   const logger = createLogger(`converge-${which}`, config.logLevel);
   const stops: (() => Promise<void>)[] = [];
 
-  if (which === 'all' || which === 'command-api' || which === 'relay') {
+  if (which === 'all' || which === 'command-api' || which === 'relay' || which === 'process-manager') {
     await migrate(config.databaseUrl, 'write-store', logger);
   }
   if (which === 'all') {
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
   if (run('command-api')) stops.push((await startCommandApi(config, logger.child({ process: 'command-api' }))).stop);
   if (run('relay')) stops.push((await startRelay(config, logger.child({ process: 'relay' }))).stop);
   if (run('projector')) stops.push((await startProjector(config, logger.child({ process: 'projector' }))).stop);
+  if (run('process-manager')) stops.push((await startProcessManager(config, logger.child({ process: 'process-manager' }))).stop);
   if (run('query-api')) stops.push((await startQueryApi(config, logger.child({ process: 'query-api' }))).stop);
 
   if (which === 'all') {

@@ -7,6 +7,8 @@ import { catalogCommandHandlers } from './catalog/catalog.commands';
 import { EventStore } from './event-store/event-store';
 import { InventoryController } from './inventory/inventory.http';
 import { inventoryCommandHandlers } from './inventory/inventory.commands';
+import { orderCommandHandlers } from './orders/orders.commands';
+import { OrdersController } from './orders/orders.http';
 import { AggregateStore } from './shared/aggregate-store';
 
 /** The command side: HTTP routes → CommandBus → handlers → event store. */
@@ -16,12 +18,13 @@ export class CommandApiModule {
     return {
       module: CommandApiModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [CatalogController, InventoryController, HealthController],
+      controllers: [CatalogController, InventoryController, OrdersController, HealthController],
       providers: [
         { provide: AggregateStore, useValue: new AggregateStore(new EventStore(pool)) },
         { provide: READINESS_CHECKS, useValue: { postgres: () => pool.query('SELECT 1') } },
         ...catalogCommandHandlers,
         ...inventoryCommandHandlers,
+        ...orderCommandHandlers,
       ],
     };
   }

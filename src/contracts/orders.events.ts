@@ -51,13 +51,22 @@ export interface OrderPaymentDeclined {
   type: 'OrderPaymentDeclined';
   data: { orderId: string; reason: string };
 }
+/** Carries what was sold, so counter views (daily sales) need nothing but the event. */
 export interface OrderConfirmed {
   type: 'OrderConfirmed';
-  data: { orderId: string };
+  data: { orderId: string; customerId: string; lines: OrderLine[]; total: Money };
 }
+/** Carries the status it ended and what the order held, so a cancelled sale can be taken back. */
 export interface OrderCancelled {
   type: 'OrderCancelled';
-  data: { orderId: string; reason: string; by: 'customer' | 'saga' };
+  data: {
+    orderId: string;
+    reason: string;
+    by: 'customer' | 'saga';
+    previousStatus: OrderStatus;
+    lines: OrderLine[];
+    total: Money;
+  };
 }
 export interface OrderShipped {
   type: 'OrderShipped';

@@ -2,11 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'pg';
 import { createViewStore } from '../../read-model/view-store/create-view-store';
 import type { ViewStore } from '../../read-model/view-store/view-store';
+import type { PaymentGateway } from '../../write-model/payments/payment-gateway';
 import { Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { connectNats, eventStreamName } from '../../src/nats';
 import { createPool, dropDatabase, migrate } from '../../src/postgres';
 import { startCommandApi } from '../../src/processes/command-api';
+import { startProcessManager } from '../../src/processes/process-manager';
 import { startProjector } from '../../src/processes/projector';
 import { startQueryApi } from '../../src/processes/query-api';
 import { startRelay } from '../../src/processes/relay';
@@ -14,7 +16,7 @@ import { databaseUrl, NATS_URL, uniqueName } from './env';
 import { startMongoDouble } from './mongo-double';
 import { freePort } from './nats-server';
 
-export type Piece = 'command-api' | 'relay' | 'projector' | 'query-api';
+export type Piece = 'command-api' | 'relay' | 'projector' | 'process-manager' | 'query-api';
 
 export interface TestSystem {
   config: Config;
@@ -35,7 +37,14 @@ export interface TestSystem {
  * so test runs never collide with each other or with a running quickstart.
  */
 export async function startTestSystem(
-  options: { readStore?: 'postgres' | 'mongo-double'; natsUrl?: string; pieces?: Piece[]; env?: Record<string, string> } = {},
+  options: {
+    readStore?: 'postgres' | 'mongo-double';
+    natsUrl?: string;
+    pieces?: Piece[];
+    env?: Record<string, string>;
+    /** The payment gateway the process manager uses (a simulator the test can inspect). */
+    gateway?: PaymentGateway;
+  } = {},
 ): Promise<TestSystem> {
   const name = uniqueName('cvt');
   const writeUrl = databaseUrl(`${name}_w`);
@@ -61,6 +70,10 @@ export async function startTestSystem(
     'command-api': () => startCommandApi(config, logger),
     relay: () => startRelay(config, logger),
     projector: () => startProjector(config, logger),
+    'process-manager': async () => {
+      const started = await startProcessManager(config, logger, { gateway: options.gateway });
+      return started;
+    },
     'query-api': () => startQueryApi(config, logger),
   };
   const system: TestSystem = {
@@ -87,7 +100,7 @@ export async function startTestSystem(
       else await dropDatabase(readUrl);
     },
   };
-  for (const piece of options.pieces ?? ['command-api', 'relay', 'projector', 'query-api']) await system.start(piece);
+  for (const piece of options.pieces ?? ['command-api', 'relay', 'projector', 'process-manager', 'query-api']) await system.start(piece);
   return system;
 }
 

@@ -57,6 +57,21 @@ export class EventStore {
     return { version: events.length ? events[events.length - 1].streamVersion : 0, events };
   }
 
+  /** Several streams in one round trip (e.g. every product an order names). */
+  async readStreams(streamIds: string[]): Promise<Map<string, { version: number; events: RecordedEvent[] }>> {
+    const { rows } = await this.pool.query(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version`,
+      [streamIds],
+    );
+    const streams = new Map(streamIds.map((id) => [id, { version: 0, events: [] as RecordedEvent[] }]));
+    for (const event of rows.map(toRecordedEvent)) {
+      const stream = streams.get(event.streamId)!;
+      stream.events.push(event);
+      stream.version = event.streamVersion;
+    }
+    return streams;
+  }
+
   async streamVersion(streamId: string): Promise<number> {
     const { rows } = await this.pool.query('SELECT version FROM streams WHERE stream_id = $1', [streamId]);
     return rows[0]?.version ?? 0;

@@ -60,6 +60,17 @@ export class AggregateStore {
     return { state: fold(decider, events as unknown as E[]), version, last: events[events.length - 1] };
   }
 
+  /** Several aggregates of one kind in one round trip. */
+  async loadMany<S, C, E extends NewEvent>(decider: Decider<S, C, E>, streamIds: string[]): Promise<Map<string, Loaded<S>>> {
+    const streams = await this.events.readStreams(streamIds);
+    return new Map(
+      [...streams].map(([id, { version, events }]) => [
+        id,
+        { state: fold(decider, events as unknown as E[]), version, last: events[events.length - 1] },
+      ]),
+    );
+  }
+
   /** The common case: one aggregate, one stream. */
   handle<S, C, E extends NewEvent>(
     aggregate: { id: string; streamId: string; streamType: string; decider: Decider<S, C, E> },

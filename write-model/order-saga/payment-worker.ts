@@ -1,0 +1,123 @@
+import type { CommandBus } from '@nestjs/cqrs';
+import type { Logger } from '../../src/logger';
+import { DriveOrder } from '../orders/orders.commands';
+import { AuthorizationResult, PaymentGateway, PaymentTimeoutError, PaymentUnavailableError } from '../payments/payment-gateway';
+import type { CommandContext } from '../shared/aggregate-store';
+import { DomainError } from '../shared/domain-errors';
+import type { PaymentStep, SagaStore } from './saga-store';
+
+export interface PaymentWorkerOptions {
+  bus: CommandBus;
+  sagas: SagaStore;
+  gateway: PaymentGateway;
+  logger: Logger;
+  /** Longest single gateway call. */
+  gatewayTimeoutMs: number;
+  /** Longest sleep between looks at the saga table (a new step also wakes the worker). */
+  pollMs?: number;
+}
+
+/**
+ * Drives the payment step of every order saga from the persisted deadlines: authorizes with
+ * retries and backoff, and cancels the order once the deadline has passed. Steps are leased
+ * in short transactions, so a crash or restart picks them up again when the lease runs out.
+ */
+export class PaymentWorker {
+  private running = false;
+  private loop?: Promise<void>;
+  private wakeUp?: () => void;
+
+  constructor(private readonly options: PaymentWorkerOptions) {}
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wakeUp?.();
+    await this.loop;
+  }
+
+  /** A new payment step was stored: look now rather than at the next poll. */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  private async run(): Promise<void> {
+    const pollMs = this.options.pollMs ?? 250;
+    while (this.running) {
+      try {
+        const due = await this.options.sagas.claimDue(20, this.options.gatewayTimeoutMs * 2 + 1000);
+        await Promise.all(due.map((step) => this.attempt(step)));
+        if (due.length) continue;
+      } catch (error) {
+        this.options.logger.warn({ err: error }, 'payment worker pass failed');
+      }
+      await new Promise<void>((resolve) => {
+        this.wakeUp = resolve;
+        setTimeout(resolve, pollMs).unref();
+      });
+      this.wakeUp = undefined;
+    }
+  }
+
+  private async attempt(step: PaymentStep): Promise<void> {
+    const { sagas, gateway, gatewayTimeoutMs, logger } = this.options;
+    const left = step.deadline.getTime() - Date.now();
+    if (left <= 0) {
+      await this.drive(step, 'timeout', { type: 'CancelOrder', orderId: step.orderId, reason: 'payment timed out', by: 'saga' });
+      return sagas.finish(step.orderId, 'timed_out');
+    }
+    let result: AuthorizationResult;
+    try {
+      result = await gateway.authorize(
+        { idempotencyKey: `authorize:${step.orderId}`, orderId: step.orderId, amount: step.amount, token: step.paymentToken },
+        { timeoutMs: Math.min(gatewayTimeoutMs, left) },
+      );
+    } catch (error) {
+      if (!(error instanceof PaymentUnavailableError || error instanceof PaymentTimeoutError)) throw error;
+      const backoff = Math.min(100 * 2 ** step.attempts, 5000);
+      logger.info({ orderId: step.orderId, attempt: step.attempts, err: error.message }, 'payment attempt failed, will retry');
+      return sagas.retryAt(step.orderId, new Date(Math.min(Date.now() + backoff, step.deadline.getTime())), error.message);
+    }
+    if (result.outcome === 'declined') {
+      await this.drive(step, 'declined', { type: 'RecordPaymentDeclined', orderId: step.orderId, reason: result.reason });
+      return sagas.finish(step.orderId, 'declined');
+    }
+    const recorded = await this.drive(step, 'authorized', {
+      type: 'RecordPaymentAuthorized',
+      orderId: step.orderId,
+      authorizationId: result.authorizationId,
+      amount: step.amount,
+    });
+    if (!recorded) {
+      // The order was cancelled while the gateway answered: give the money back.
+      await gateway.refund(
+        { idempotencyKey: `void:${step.orderId}`, authorizationId: result.authorizationId, amount: step.amount },
+        { timeoutMs: gatewayTimeoutMs },
+      );
+    }
+    return sagas.finish(step.orderId, 'authorized');
+  }
+
+  /** Sends a step's command with a deterministic key; false when the order's state refused it. */
+  private async drive(step: PaymentStep, name: string, command: DriveOrder['command']): Promise<boolean> {
+    const key = `payment:${step.orderId}/${name}`;
+    const context: CommandContext = {
+      correlationId: step.orderId,
+      causationId: `order-saga:${step.orderId}`,
+      actor: 'order-saga',
+      idempotency: { scope: 'order-saga', key, requestHash: key },
+    };
+    try {
+      await this.options.bus.execute(new DriveOrder(command, context));
+      return true;
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      this.options.logger.debug({ orderId: step.orderId, err: error }, 'payment step refused; the order moved on');
+      return false;
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import { AckPolicy, ConsumerMessages, DeliverPolicy, JsMsg, NatsConnection, nanos } from 'nats';
+import { decodeEvent, ORDER_STREAM, RecordedOrderEvent } from '../../src/contracts';
+import type { Logger } from '../../src/logger';
+import { consumerName, ensureEventStream, eventStreamName } from '../../src/nats';
+import type { OrderSaga } from './order-saga';
+
+/**
+ * The order saga's durable JetStream consumer: one message at a time, acknowledged after the
+ * saga handled it; a failure is retried by redelivery with a growing delay. Every step is
+ * idempotent, so a redelivery (or a crash before the ack) changes no outcome.
+ */
+export class SagaConsumer {
+  private messages?: ConsumerMessages;
+  private loop?: Promise<void>;
+
+  constructor(
+    private readonly options: {
+      nc: NatsConnection;
+      namespace: string;
+      saga: OrderSaga;
+      logger: Logger;
+      /** Called after each handled event (the payment worker is woken by it). */
+      afterEvent?: (event: RecordedOrderEvent) => void;
+    },
+  ) {}
+
+  async start(): Promise<void> {
+    const { nc, namespace } = this.options;
+    const jsm = await nc.jetstreamManager();
+    await ensureEventStream(jsm, namespace);
+    const stream = eventStreamName(namespace);
+    const durable = consumerName(namespace, 'order-saga');
+    const existing = await jsm.consumers.info(stream, durable).catch(() => undefined);
+    if (!existing) {
+      await jsm.consumers.add(stream, {
+        durable_name: durable,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        filter_subject: `${namespace}.${ORDER_STREAM}.>`,
+        ack_wait: nanos(30_000),
+        max_deliver: -1,
+        max_ack_pending: 1000,
+      });
+    }
+    const consumer = await nc.jetstream().consumers.get(stream, durable);
+    this.messages = await consumer.consume({ max_messages: 200 });
+    this.loop = this.run(this.messages);
+  }
+
+  async stop(): Promise<void> {
+    this.messages?.stop();
+    await this.loop;
+  }
+
+  private async run(messages: ConsumerMessages): Promise<void> {
+    for await (const message of messages) {
+      await this.handle(message);
+    }
+  }
+
+  private async handle(message: JsMsg): Promise<void> {
+    const event = decodeEvent(message.data) as RecordedOrderEvent;
+    try {
+      await this.options.saga.handle(event);
+      message.ack();
+      this.options.afterEvent?.(event);
+    } catch (error) {
+      const delay = Math.min(200 * 2 ** Math.min(message.info.redeliveryCount, 5), 10_000);
+      this.options.logger.warn({ err: error, eventId: event.eventId, type: event.type, delay }, 'saga step failed; redelivering');
+      message.nak(delay);
+    }
+  }
+}
