@@ -1,6 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { HealthController, READINESS_CHECKS } from '../src/http/health';
+import { CustomerOrdersController } from './customer-orders/customer-orders.http';
+import { DailySalesController } from './daily-sales/daily-sales.http';
 import { InventoryLevelsController } from './inventory-levels/inventory-levels.http';
+import { OrderSummaryController } from './order-summary/order-summary.http';
 import { ProductCatalogController } from './product-catalog/product-catalog.http';
 import { ProjectionsController } from './query-api/projections.http';
 import { VIEW_STORE } from './query-api/tokens';
@@ -12,7 +15,15 @@ export class QueryApiModule {
   static forRoot(store: ViewStore): DynamicModule {
     return {
       module: QueryApiModule,
-      controllers: [ProductCatalogController, InventoryLevelsController, ProjectionsController, HealthController],
+      controllers: [
+        ProductCatalogController,
+        InventoryLevelsController,
+        OrderSummaryController,
+        CustomerOrdersController,
+        DailySalesController,
+        ProjectionsController,
+        HealthController,
+      ],
       providers: [
         { provide: VIEW_STORE, useValue: store },
         { provide: READINESS_CHECKS, useValue: { readStore: () => store.checkpoints() } },

@@ -64,7 +64,8 @@ export function applyBatch(
           const id = handler.documentId(event);
           const entry = slot(collection, id);
           if (entry.applied >= key) return undefined;
-          return { entry, doc: handler.apply(entry.doc ?? undefined, event) };
+          const doc = handler.apply(entry.doc ?? undefined, event);
+          return doc === undefined ? undefined : { entry, doc };
         });
         for (const update of updates) {
           if (!update) continue;

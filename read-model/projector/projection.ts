@@ -8,8 +8,8 @@ export interface ProjectionHandler<E extends RecordedEvent = RecordedEvent, D ex
   collection: string;
   /** The document the event changes. */
   documentId(event: E): string;
-  /** The new document from the current one (undefined when there is none yet); null deletes it. */
-  apply(doc: D | undefined, event: E): D | null;
+  /** The new document from the current one (undefined when there is none yet); null deletes it, undefined leaves it. */
+  apply(doc: D | undefined, event: E): D | null | undefined;
 }
 
 export interface Projection {

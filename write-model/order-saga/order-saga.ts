@@ -84,7 +84,8 @@ export class OrderSaga {
 
   private async startPayment(event: RecordedOrderEvent): Promise<void> {
     const order = await this.order(event.data.orderId);
-    const deadline = new Date(new Date(event.recordedAt).getTime() + this.deps.paymentDeadlineMs);
+    // The clock starts when the saga starts the step, so a lagging consumer does not eat the customer's time.
+    const deadline = new Date(Date.now() + this.deps.paymentDeadlineMs);
     await this.deps.sagas.startAuthorization(order.orderId, order.paymentToken, order.total, deadline);
   }
 

@@ -1,12 +1,14 @@
 import { AckPolicy, ConsumerMessages, DeliverPolicy, JsMsg, NatsConnection, nanos } from 'nats';
-import { decodeEvent, ORDER_STREAM, RecordedOrderEvent } from '../../src/contracts';
+import { decodeEvent, H, ORDER_STREAM, RecordedOrderEvent } from '../../src/contracts';
 import type { Logger } from '../../src/logger';
 import { consumerName, ensureEventStream, eventStreamName } from '../../src/nats';
 import type { OrderSaga } from './order-saga';
 
+const MAX_CONCURRENT_ORDERS = 32;
+
 /**
- * The order saga's durable JetStream consumer: one message at a time, acknowledged after the
- * saga handled it; a failure is retried by redelivery with a growing delay. Every step is
+ * The order saga's durable JetStream consumer: each message is acknowledged after the saga
+ * handled it; a failure is retried by redelivery with a growing delay. Every step is
  * idempotent, so a redelivery (or a crash before the ack) changes no outcome.
  */
 export class SagaConsumer {
@@ -52,10 +54,25 @@ export class SagaConsumer {
     await this.loop;
   }
 
+  /**
+   * Orders are independent: their events are handled concurrently (bounded), while the events
+   * of one order are handled one after the other, in stream order.
+   */
   private async run(messages: ConsumerMessages): Promise<void> {
+    const chains = new Map<string, Promise<void>>();
+    const inFlight = new Set<Promise<void>>();
     for await (const message of messages) {
-      await this.handle(message);
+      const orderId = message.headers?.get(H.streamId) ?? '';
+      const next = (chains.get(orderId) ?? Promise.resolve()).then(() => this.handle(message));
+      chains.set(orderId, next);
+      inFlight.add(next);
+      void next.then(() => {
+        inFlight.delete(next);
+        if (chains.get(orderId) === next) chains.delete(orderId);
+      });
+      if (inFlight.size >= MAX_CONCURRENT_ORDERS) await Promise.race(inFlight);
     }
+    await Promise.all(inFlight);
   }
 
   private async handle(message: JsMsg): Promise<void> {

@@ -1,0 +1,66 @@
+import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
+import { ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import type { Response } from 'express';
+import { validationProblem } from '../../src/http/problem';
+import { CleanText, NumberParam } from '../../src/http/validation';
+import { VIEW_STORE } from '../query-api/tokens';
+import { decodeCursor, encodeCursor, setViewHeaders, viewMeta } from '../query-api/view-response';
+import type { FilterCondition, ViewStore } from '../view-store/view-store';
+import { CUSTOMER_ORDERS, customerOrdersProjection } from './customer-orders.projection';
+
+const STATUSES = ['pending', 'stock_reserved', 'paid', 'confirmed', 'shipped', 'rejected', 'cancelled'];
+const CUSTOMER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export class CustomerOrdersQuery {
+  @ApiPropertyOptional({ enum: STATUSES })
+  @IsOptional()
+  @IsIn(STATUSES)
+  status?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @NumberParam()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @CleanText()
+  @Length(1, 500)
+  cursor?: string;
+}
+
+@ApiTags('orders')
+@Controller('customers')
+export class CustomerOrdersController {
+  constructor(@Inject(VIEW_STORE) private readonly store: ViewStore) {}
+
+  /** A customer's orders, newest first. */
+  @Get(':id/orders')
+  async list(@Param('id') customerId: string, @Query() query: CustomerOrdersQuery, @Res({ passthrough: true }) res: Response) {
+    if (!CUSTOMER_ID.test(customerId)) {
+      throw validationProblem([{ field: 'id', messages: ['customer id must be 1-64 letters, digits, "_" or "-"'] }]);
+    }
+    const limit = query.limit ?? 20;
+    const filter: FilterCondition[] = [{ field: 'customerId', op: 'eq', value: customerId }];
+    if (query.status) filter.push({ field: 'status', op: 'eq', value: query.status });
+    const [meta, found] = await Promise.all([
+      viewMeta(this.store, customerOrdersProjection.name),
+      this.store.find(CUSTOMER_ORDERS, {
+        filter,
+        sort: { field: 'placedAt', direction: 'desc' },
+        after: query.cursor ? decodeCursor(query.cursor, 'placedAt') : undefined,
+        limit: limit + 1,
+      }),
+    ]);
+    const page = found.slice(0, limit);
+    const last = page[page.length - 1];
+    const nextCursor = found.length > limit && last ? encodeCursor('placedAt', last.doc.placedAt, last.id) : null;
+    setViewHeaders(res, meta);
+    return { data: page.map((d) => d.doc), page: { limit, nextCursor }, view: meta };
+  }
+}

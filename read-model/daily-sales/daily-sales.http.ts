@@ -1,0 +1,68 @@
+import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
+import { ApiProperty, ApiTags } from '@nestjs/swagger';
+import { Matches } from 'class-validator';
+import type { Response } from 'express';
+import { validationProblem } from '../../src/http/problem';
+import { VIEW_STORE } from '../query-api/tokens';
+import { setViewHeaders, viewMeta } from '../query-api/view-response';
+import type { ViewStore } from '../view-store/view-store';
+import { DAILY_SALES, dailySalesProjection, DailySalesView, Revenue } from './daily-sales.projection';
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const MAX_DAYS = 366;
+
+export class DailySalesQuery {
+  @ApiProperty({ example: '2026-11-01', description: 'first day (UTC), inclusive' })
+  @Matches(DAY, { message: 'from must be a date like 2026-11-01' })
+  from!: string;
+
+  @ApiProperty({ example: '2026-11-30', description: 'last day (UTC), inclusive' })
+  @Matches(DAY, { message: 'to must be a date like 2026-11-30' })
+  to!: string;
+}
+
+@ApiTags('reports')
+@Controller('reports')
+export class DailySalesController {
+  constructor(@Inject(VIEW_STORE) private readonly store: ViewStore) {}
+
+  @Get('daily-sales')
+  async dailySales(@Query() query: DailySalesQuery, @Res({ passthrough: true }) res: Response) {
+    const from = Date.parse(`${query.from}T00:00:00Z`);
+    const to = Date.parse(`${query.to}T00:00:00Z`);
+    if (Number.isNaN(from) || new Date(from).toISOString().slice(0, 10) !== query.from) {
+      throw validationProblem([{ field: 'from', messages: ['from is not a calendar date'] }]);
+    }
+    if (Number.isNaN(to) || new Date(to).toISOString().slice(0, 10) !== query.to) {
+      throw validationProblem([{ field: 'to', messages: ['to is not a calendar date'] }]);
+    }
+    if (to < from) throw validationProblem([{ field: 'to', messages: ['to must not be before from'] }]);
+    if ((to - from) / 86_400_000 + 1 > MAX_DAYS) {
+      throw validationProblem([{ field: 'to', messages: [`at most ${MAX_DAYS} days per report`] }]);
+    }
+    const [meta, found] = await Promise.all([
+      viewMeta(this.store, dailySalesProjection.name),
+      this.store.find(DAILY_SALES, {
+        filter: [
+          { field: 'day', op: 'gte', value: query.from },
+          { field: 'day', op: 'lte', value: query.to },
+        ],
+        sort: { field: 'day', direction: 'asc' },
+        limit: MAX_DAYS,
+      }),
+    ]);
+    const days = found.map((d) => d.doc as unknown as DailySalesView);
+    setViewHeaders(res, meta);
+    return { data: days, totals: totals(days), view: meta };
+  }
+}
+
+function totals(days: DailySalesView[]) {
+  const revenue: Revenue = {};
+  for (const day of days) for (const [currency, amount] of Object.entries(day.revenue)) revenue[currency] = (revenue[currency] ?? 0) + amount;
+  return {
+    orders: days.reduce((sum, d) => sum + d.orders, 0),
+    units: days.reduce((sum, d) => sum + d.units, 0),
+    revenue,
+  };
+}
