@@ -7,13 +7,16 @@ const STATUS = { 'not-found': 404, conflict: 409, invalid: 422 } as const;
 /** How the write side's errors cross the HTTP boundary. */
 export function writeModelProblem(error: unknown): Problem | undefined {
   if (error instanceof DomainError) {
+    // "status" is the HTTP status in a problem document: an aggregate's status travels as currentStatus.
+    const { status: currentStatus, ...details } = error.details;
     return {
+      ...details,
+      ...(currentStatus !== undefined && { currentStatus }),
       type: problemType(error.reason),
       title: error.kind === 'not-found' ? 'Not found' : error.kind === 'conflict' ? 'Conflict' : 'Unprocessable command',
       status: STATUS[error.kind],
       detail: error.message,
       reason: error.reason,
-      ...error.details,
     };
   }
   if (error instanceof PreconditionFailed) {
