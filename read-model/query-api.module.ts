@@ -6,13 +6,15 @@ import { InventoryLevelsController } from './inventory-levels/inventory-levels.h
 import { OrderSummaryController } from './order-summary/order-summary.http';
 import { ProductCatalogController } from './product-catalog/product-catalog.http';
 import { ProjectionsController } from './query-api/projections.http';
+import { ViewFreshness } from './query-api/freshness';
 import { VIEW_STORE } from './query-api/tokens';
+import { ViewReader } from './query-api/view-response';
 import type { ViewStore } from './view-store/view-store';
 
 /** The query side: HTTP reads over the read store only, never the write store. */
 @Module({})
 export class QueryApiModule {
-  static forRoot(store: ViewStore): DynamicModule {
+  static forRoot(store: ViewStore, freshness: ViewFreshness): DynamicModule {
     return {
       module: QueryApiModule,
       controllers: [
@@ -26,6 +28,8 @@ export class QueryApiModule {
       ],
       providers: [
         { provide: VIEW_STORE, useValue: store },
+        { provide: ViewFreshness, useValue: freshness },
+        { provide: ViewReader, useValue: new ViewReader(store, freshness) },
         { provide: READINESS_CHECKS, useValue: { readStore: () => store.checkpoints() } },
       ],
     };

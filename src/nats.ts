@@ -10,6 +10,20 @@ export function consumerName(namespace: string, owner: string): string {
   return `${namespace}_${owner}`.replace(/[^A-Za-z0-9_-]/g, '_');
 }
 
+/**
+ * Core NATS subject on which projectors announce each committed checkpoint (outside the
+ * event stream's subjects, so JetStream never stores these).
+ */
+export function checkpointSubject(namespace: string): string {
+  return `_converge.${namespace}.checkpoints`;
+}
+
+export interface CheckpointNotice {
+  projection: string;
+  orderKey: string;
+  position: number;
+}
+
 export async function connectNats(url: string, name: string, logger?: Logger): Promise<NatsConnection> {
   const nc = await connect({
     servers: url,

@@ -1,17 +1,18 @@
-import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
+import { ConsistencyQuery } from '../query-api/consistency.query';
+import { Controller, Get, Inject, Query, Res, Req } from '@nestjs/common';
 import { ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Matches } from 'class-validator';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { validationProblem } from '../../src/http/problem';
 import { VIEW_STORE } from '../query-api/tokens';
-import { setViewHeaders, viewMeta } from '../query-api/view-response';
+import {ViewReader} from '../query-api/view-response';
 import type { ViewStore } from '../view-store/view-store';
 import { DAILY_SALES, dailySalesProjection, DailySalesView, Revenue } from './daily-sales.projection';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const MAX_DAYS = 366;
 
-export class DailySalesQuery {
+export class DailySalesQuery extends ConsistencyQuery {
   @ApiProperty({ example: '2026-11-01', description: 'first day (UTC), inclusive' })
   @Matches(DAY, { message: 'from must be a date like 2026-11-01' })
   from!: string;
@@ -24,10 +25,13 @@ export class DailySalesQuery {
 @ApiTags('reports')
 @Controller('reports')
 export class DailySalesController {
-  constructor(@Inject(VIEW_STORE) private readonly store: ViewStore) {}
+  constructor(
+    @Inject(VIEW_STORE) private readonly store: ViewStore,
+    private readonly views: ViewReader,
+  ) {}
 
   @Get('daily-sales')
-  async dailySales(@Query() query: DailySalesQuery, @Res({ passthrough: true }) res: Response) {
+  async dailySales(@Query() query: DailySalesQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const from = Date.parse(`${query.from}T00:00:00Z`);
     const to = Date.parse(`${query.to}T00:00:00Z`);
     if (Number.isNaN(from) || new Date(from).toISOString().slice(0, 10) !== query.from) {
@@ -40,8 +44,7 @@ export class DailySalesController {
     if ((to - from) / 86_400_000 + 1 > MAX_DAYS) {
       throw validationProblem([{ field: 'to', messages: [`at most ${MAX_DAYS} days per report`] }]);
     }
-    const [meta, found] = await Promise.all([
-      viewMeta(this.store, dailySalesProjection.name),
+    const { result: found, view: meta } = await this.views.read(req, res, dailySalesProjection.name, () =>
       this.store.find(DAILY_SALES, {
         filter: [
           { field: 'day', op: 'gte', value: query.from },
@@ -50,9 +53,8 @@ export class DailySalesController {
         sort: { field: 'day', direction: 'asc' },
         limit: MAX_DAYS,
       }),
-    ]);
+    );
     const days = found.map((d) => d.doc as unknown as DailySalesView);
-    setViewHeaders(res, meta);
     return { data: days, totals: totals(days), view: meta };
   }
 }

@@ -1,18 +1,19 @@
-import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query, Res, Req } from '@nestjs/common';
 import { ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { CleanText, NumberParam } from '../../src/http/validation';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { SKU_PATTERN } from '../../src/contracts';
 import { validationProblem } from '../../src/http/problem';
 import { VIEW_STORE } from '../query-api/tokens';
-import { decodeCursor, encodeCursor, notFound, setViewHeaders, viewMeta } from '../query-api/view-response';
+import { ConsistencyQuery } from '../query-api/consistency.query';
+import {ViewReader, decodeCursor, encodeCursor, notFound, notModified} from '../query-api/view-response';
 import type { FilterCondition, ViewStore } from '../view-store/view-store';
 import { INVENTORY } from './inventory-levels.projection';
 
 const PROJECTION = 'inventory-levels';
 
-export class ListInventoryQuery {
+export class ListInventoryQuery extends ConsistencyQuery {
   @ApiPropertyOptional({ enum: ['true', 'false'], description: 'only skus at or below (or above) the low-stock threshold' })
   @IsOptional()
   @IsIn(['true', 'false'])
@@ -37,35 +38,37 @@ export class ListInventoryQuery {
 @ApiTags('inventory')
 @Controller('inventory')
 export class InventoryLevelsController {
-  constructor(@Inject(VIEW_STORE) private readonly store: ViewStore) {}
+  constructor(
+    @Inject(VIEW_STORE) private readonly store: ViewStore,
+    private readonly views: ViewReader,
+  ) {}
 
   @Get()
-  async list(@Query() query: ListInventoryQuery, @Res({ passthrough: true }) res: Response) {
+  async list(@Query() query: ListInventoryQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const limit = query.limit ?? 20;
     const filter: FilterCondition[] = query.lowStock ? [{ field: 'lowStock', op: 'eq', value: query.lowStock === 'true' }] : [];
-    const [meta, found] = await Promise.all([
-      viewMeta(this.store, PROJECTION),
+    const { result: found, view: meta } = await this.views.read(req, res, PROJECTION, () =>
       this.store.find(INVENTORY, {
         filter,
         sort: { field: 'sku', direction: 'asc' },
         after: query.cursor ? decodeCursor(query.cursor, 'sku') : undefined,
         limit: limit + 1,
       }),
-    ]);
+    );
     const page = found.slice(0, limit);
     const last = page[page.length - 1];
     const nextCursor = found.length > limit && last ? encodeCursor('sku', last.doc.sku, last.id) : null;
-    setViewHeaders(res, meta);
     return { data: page.map((d) => d.doc), page: { limit, nextCursor }, view: meta };
   }
 
   @Get(':sku')
-  async get(@Param('sku') sku: string, @Res({ passthrough: true }) res: Response) {
+  async get(@Query() _query: ConsistencyQuery, @Param('sku') sku: string, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     if (!SKU_PATTERN.test(sku)) throw validationProblem([{ field: 'sku', messages: ['not a valid sku'] }]);
-    const [meta, stored] = await Promise.all([viewMeta(this.store, PROJECTION), this.store.get(INVENTORY, sku)]);
-    setViewHeaders(res, meta);
+    const { result: stored, view: meta } = await this.views.read(req, res, PROJECTION, () =>
+      this.store.get(INVENTORY, sku),
+    );
     if (!stored) throw notFound(`inventory of ${sku}`);
-    res.setHeader('ETag', `"${stored.doc.version}"`);
+    if (notModified(req, res, stored.doc.version)) return undefined;
     return { data: stored.doc, view: meta };
   }
 }

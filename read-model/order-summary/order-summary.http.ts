@@ -1,9 +1,10 @@
-import { Controller, Get, Inject, Param, ParseUUIDPipe, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Param, ParseUUIDPipe, Query, Req, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { validationProblem } from '../../src/http/problem';
 import { VIEW_STORE } from '../query-api/tokens';
-import { notFound, setViewHeaders, viewMeta } from '../query-api/view-response';
+import { ConsistencyQuery } from '../query-api/consistency.query';
+import {ViewReader, notFound, notModified} from '../query-api/view-response';
 import type { ViewStore } from '../view-store/view-store';
 import { ORDERS, orderSummaryProjection } from './order-summary.projection';
 
@@ -14,14 +15,18 @@ const orderId = new ParseUUIDPipe({
 @ApiTags('orders')
 @Controller('orders')
 export class OrderSummaryController {
-  constructor(@Inject(VIEW_STORE) private readonly store: ViewStore) {}
+  constructor(
+    @Inject(VIEW_STORE) private readonly store: ViewStore,
+    private readonly views: ViewReader,
+  ) {}
 
   @Get(':id')
-  async get(@Param('id', orderId) id: string, @Res({ passthrough: true }) res: Response) {
-    const [meta, stored] = await Promise.all([viewMeta(this.store, orderSummaryProjection.name), this.store.get(ORDERS, id)]);
-    setViewHeaders(res, meta);
+  async get(@Query() _query: ConsistencyQuery, @Param('id', orderId) id: string, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    const { result: stored, view: meta } = await this.views.read(req, res, orderSummaryProjection.name, () =>
+      this.store.get(ORDERS, id),
+    );
     if (!stored) throw notFound(`order ${id}`);
-    res.setHeader('ETag', `"${stored.doc.version}"`);
+    if (notModified(req, res, stored.doc.version)) return undefined;
     return { data: stored.doc, view: meta };
   }
 }

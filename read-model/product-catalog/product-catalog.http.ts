@@ -1,17 +1,11 @@
-import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query, Res, Req } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { validationProblem } from '../../src/http/problem';
 import { SKU_PATTERN } from '../../src/contracts';
 import { VIEW_STORE } from '../query-api/tokens';
-import {
-  decodeCursor,
-  encodeCursor,
-  notFound,
-  setViewHeaders,
-  valueAt,
-  viewMeta,
-} from '../query-api/view-response';
+import { ConsistencyQuery } from '../query-api/consistency.query';
+import {ViewReader, decodeCursor, encodeCursor, notFound, notModified, valueAt} from '../query-api/view-response';
 import type { FilterCondition, ViewStore } from '../view-store/view-store';
 import { ListProductsQuery } from './product-catalog.query.dto';
 import { PRODUCTS, productCatalogProjection } from './product-catalog.projection';
@@ -22,10 +16,13 @@ const SORT_FIELDS = { name: 'sortName', price: 'price.amount' } as const;
 @ApiTags('catalog')
 @Controller('products')
 export class ProductCatalogController {
-  constructor(@Inject(VIEW_STORE) private readonly store: ViewStore) {}
+  constructor(
+    @Inject(VIEW_STORE) private readonly store: ViewStore,
+    private readonly views: ViewReader,
+  ) {}
 
   @Get()
-  async list(@Query() query: ListProductsQuery, @Res({ passthrough: true }) res: Response) {
+  async list(@Query() query: ListProductsQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     if (query.minPrice !== undefined && query.maxPrice !== undefined && query.minPrice > query.maxPrice) {
       throw validationProblem([{ field: 'minPrice', messages: ['minPrice must not exceed maxPrice'] }]);
     }
@@ -40,30 +37,29 @@ export class ProductCatalogController {
     if (query.maxPrice !== undefined) filter.push({ field: 'price.amount', op: 'lte', value: query.maxPrice });
     if (query.inStock === 'true') filter.push({ field: 'available', op: 'gt', value: 0 });
     if (query.inStock === 'false') filter.push({ field: 'available', op: 'lte', value: 0 });
-    const [meta, found] = await Promise.all([
-      viewMeta(this.store, PROJECTION),
+    const { result: found, view: meta } = await this.views.read(req, res, PROJECTION, () =>
       this.store.find(PRODUCTS, {
         filter,
         sort: { field, direction },
         after: query.cursor ? decodeCursor(query.cursor, sortKey) : undefined,
         limit: limit + 1,
       }),
-    ]);
+    );
     const page = found.slice(0, limit);
     const last = page[page.length - 1];
     const nextCursor =
       found.length > limit && last ? encodeCursor(sortKey, valueAt(last.doc, field), last.id) : null;
-    setViewHeaders(res, meta);
     return { data: page.map((d) => present(d.doc)), page: { limit, nextCursor }, view: meta };
   }
 
   @Get(':sku')
-  async get(@Param('sku') sku: string, @Res({ passthrough: true }) res: Response) {
+  async get(@Query() _query: ConsistencyQuery, @Param('sku') sku: string, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     if (!SKU_PATTERN.test(sku)) throw validationProblem([{ field: 'sku', messages: ['not a valid sku'] }]);
-    const [meta, stored] = await Promise.all([viewMeta(this.store, PROJECTION), this.store.get(PRODUCTS, sku)]);
-    setViewHeaders(res, meta);
+    const { result: stored, view: meta } = await this.views.read(req, res, PROJECTION, () =>
+      this.store.get(PRODUCTS, sku),
+    );
     if (!stored) throw notFound(`product ${sku}`);
-    res.setHeader('ETag', `"${stored.doc.version}"`);
+    if (notModified(req, res, stored.doc.version)) return undefined;
     return { data: present(stored.doc), view: meta };
   }
 }

@@ -1,3 +1,4 @@
+import { ConsistencyQuery } from '../query-api/consistency.query';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { CleanText, NumberParam } from '../../src/http/validation';
@@ -5,7 +6,7 @@ import { CleanText, NumberParam } from '../../src/http/validation';
 export const PRODUCT_SORTS = ['name', '-name', 'price', '-price'] as const;
 
 /** GET /products query: every parameter typed and bounded; anything else is a 400. */
-export class ListProductsQuery {
+export class ListProductsQuery extends ConsistencyQuery {
   @ApiPropertyOptional({ enum: ['active', 'discontinued'] })
   @IsOptional()
   @IsIn(['active', 'discontinued'])

@@ -11,7 +11,7 @@ import {
 } from 'nats';
 import { decodeEvent, orderKey, ORIGIN_ORDER_KEY, RecordedEvent } from '../../src/contracts';
 import type { Logger } from '../../src/logger';
-import { consumerName, ensureEventStream, eventStreamName } from '../../src/nats';
+import { CheckpointNotice, checkpointSubject, consumerName, ensureEventStream, eventStreamName } from '../../src/nats';
 import type { StoredDocument, ViewStore } from '../view-store/view-store';
 import { applyBatch, BatchOutcome, documentsTouched } from './apply-batch';
 import type { Projection } from './projection';
@@ -179,10 +179,21 @@ export class Projector {
     }, messages);
     last.ack();
     this.checkpointKey = checkpointKey;
+    this.announce(checkpointKey, finalEvent.position);
     for (const dead of outcome.deadLetters) {
       this.options.logger.error({ projection: this.name, eventId: dead.eventId, error: dead.error }, 'event dead-lettered');
     }
     this.options.onBatch?.({ ...outcome, events: events.length, checkpoint: checkpointKey });
+  }
+
+  /** Tells waiting readers (the query API) that the view now includes everything up to `key`. */
+  private announce(key: string, position: number): void {
+    const notice: CheckpointNotice = { projection: this.name, orderKey: key, position };
+    try {
+      this.options.nc.publish(checkpointSubject(this.options.namespace), JSON.stringify(notice));
+    } catch {
+      // Readers fall back to re-reading the checkpoint; a lost notice only delays them.
+    }
   }
 
   private async load(events: RecordedEvent[]): Promise<Map<string, Map<string, StoredDocument>>> {

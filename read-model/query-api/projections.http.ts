@@ -1,23 +1,39 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { VIEW_STORE } from './tokens';
-import { describe } from './view-response';
 import { allProjections } from '../projections';
 import type { ViewStore } from '../view-store/view-store';
+import { ViewFreshness } from './freshness';
+import { VIEW_STORE } from './tokens';
 
 // Names only: the threshold does not change which projections exist.
 export const PROJECTION_NAMES = allProjections({ lowStockThreshold: 0 }).map((p) => p.name);
 
-/** Every projection's position and lag, from the read store alone. */
+/** Every projection's position and lag, from the read store and the projectors' consumers. */
 @ApiTags('projections')
 @Controller('projections')
 export class ProjectionsController {
-  constructor(@Inject(VIEW_STORE) private readonly store: ViewStore) {}
+  constructor(
+    @Inject(VIEW_STORE) private readonly store: ViewStore,
+    private readonly freshness: ViewFreshness,
+  ) {}
 
   @Get()
   async list() {
     const checkpoints = new Map((await this.store.checkpoints()).map((c) => [c.projection, c]));
     const now = Date.now();
-    return { data: PROJECTION_NAMES.map((name) => describe(name, checkpoints.get(name), now)) };
+    const data = await Promise.all(
+      PROJECTION_NAMES.map(async (projection) => {
+        const checkpoint = checkpoints.get(projection);
+        const events = await this.freshness.pendingEvents(projection, checkpoint);
+        const recorded = checkpoint?.eventRecordedAt ? new Date(checkpoint.eventRecordedAt).getTime() : now;
+        return {
+          projection,
+          position: checkpoint?.position ?? 0,
+          lag: { events, ms: events > 0 ? Math.max(0, now - recorded) : 0 },
+          updatedAt: checkpoint?.updatedAt ? new Date(checkpoint.updatedAt).toISOString() : null,
+        };
+      }),
+    );
+    return { data };
   }
 }

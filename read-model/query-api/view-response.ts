@@ -1,37 +1,97 @@
 import { NotFoundException } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { ConsistencyToken, decodeToken } from '../../src/contracts';
 import { validationProblem } from '../../src/http/problem';
-import type { Checkpoint, ViewStore } from '../view-store/view-store';
+import type { ViewStore } from '../view-store/view-store';
+import type { ViewFreshness } from './freshness';
 
 /** What every query answer says about the view it was read from. */
 export interface ViewMeta {
   projection: string;
   /** Global position of the last event the view has applied (0: none yet). */
   position: number;
-  /** Events the projection still had to apply when it last committed, and how old its newest applied event is. */
+  /** Events published but not yet applied, and how old the view's newest event is while any are. */
   lag: { events: number; ms: number };
   updatedAt: string | null;
+  /** True when a consistency token was given and the view had not applied it within the wait. */
+  stale: boolean;
+  /** With a token that was not reached: how long ago that write committed. */
+  staleByMs?: number;
 }
 
-export async function viewMeta(store: ViewStore, projection: string, now = Date.now()): Promise<ViewMeta> {
-  return describe(projection, await store.checkpoint(projection), now);
+export const DEFAULT_WAIT_MS = 2_000;
+export const MAX_WAIT_MS = 10_000;
+
+/**
+ * Reads a view for a request: honours a consistency token (Consistency-Token header or
+ * ?after=) by waiting, bounded, until the view has applied that write, then reads and
+ * describes the view's freshness in the body (`view`) and in headers.
+ */
+export class ViewReader {
+  constructor(
+    private readonly store: ViewStore,
+    private readonly freshness: ViewFreshness,
+  ) {}
+
+  async read<T>(req: Request, res: Response, projection: string, fetch: () => Promise<T>): Promise<{ result: T; view: ViewMeta }> {
+    const token = tokenOf(req);
+    let reached = true;
+    if (token) {
+      const waitMs = preferredWait(req);
+      res.setHeader('Preference-Applied', `wait=${waitMs / 1000}`);
+      reached = await this.freshness.waitFor(projection, token, waitMs);
+    }
+    const [result, checkpoint] = await Promise.all([fetch(), this.store.checkpoint(projection)]);
+    const now = Date.now();
+    const events = await this.freshness.pendingEvents(projection, checkpoint);
+    const recorded = checkpoint?.eventRecordedAt ? new Date(checkpoint.eventRecordedAt).getTime() : now;
+    const view: ViewMeta = {
+      projection,
+      position: checkpoint?.position ?? 0,
+      lag: { events, ms: events > 0 ? Math.max(0, now - recorded) : 0 },
+      updatedAt: checkpoint?.updatedAt ? new Date(checkpoint.updatedAt).toISOString() : null,
+      stale: !reached,
+      ...(!reached && token && { staleByMs: Math.max(0, now - token.at) }),
+    };
+    res.setHeader('View-Position', String(view.position));
+    res.setHeader('View-Lag-Events', String(view.lag.events));
+    res.setHeader('View-Lag-Ms', String(view.lag.ms));
+    if (token) res.setHeader('View-Stale', String(view.stale));
+    return { result, view };
+  }
 }
 
-export function describe(projection: string, checkpoint: Checkpoint | undefined, now = Date.now()): ViewMeta {
-  const events = checkpoint?.pending ?? 0;
-  const behindMs = checkpoint?.eventRecordedAt && events > 0 ? now - new Date(checkpoint.eventRecordedAt).getTime() : 0;
-  return {
-    projection,
-    position: checkpoint?.position ?? 0,
-    lag: { events, ms: Math.max(0, behindMs) },
-    updatedAt: checkpoint?.updatedAt ? new Date(checkpoint.updatedAt).toISOString() : null,
-  };
+function tokenOf(req: Request): ConsistencyToken | undefined {
+  const header = req.headers['consistency-token'];
+  const fromQuery = typeof req.query.after === 'string' ? req.query.after : undefined;
+  const value = (Array.isArray(header) ? header[0] : header) ?? fromQuery;
+  if (value === undefined) return undefined;
+  const token = decodeToken(value);
+  if (!token) {
+    const field = header !== undefined ? 'header Consistency-Token' : 'after';
+    throw validationProblem([{ field, messages: ['not a consistency token returned by a command'] }]);
+  }
+  return token;
 }
 
-/** Headers a client can read without parsing the body. */
-export function setViewHeaders(res: Response, meta: ViewMeta): void {
-  res.setHeader('View-Position', String(meta.position));
-  res.setHeader('View-Lag-Events', String(meta.lag.events));
+/** `Prefer: wait=N` (seconds, RFC 7240) bounds the wait; at most MAX_WAIT_MS, 2 s when absent. */
+export function preferredWait(req: Pick<Request, 'headers'>): number {
+  const prefer = String(req.headers.prefer ?? '');
+  const match = /(?:^|[,;\s])wait=(\d+(?:\.\d+)?)/i.exec(prefer);
+  if (!match) return DEFAULT_WAIT_MS;
+  return Math.min(MAX_WAIT_MS, Math.round(Number(match[1]) * 1000));
+}
+
+/** Answers 304 when If-None-Match names the current ETag; otherwise sets the ETag. */
+export function notModified(req: Request, res: Response, version: unknown): boolean {
+  const etag = `"${version}"`;
+  res.setHeader('ETag', etag);
+  const ifNoneMatch = req.headers['if-none-match'];
+  if (!ifNoneMatch) return false;
+  const tags = String(ifNoneMatch).split(',').map((t) => t.trim().replace(/^W\//, ''));
+  if (!tags.includes(etag) && !tags.includes('*')) return false;
+  res.status(304);
+  return true;
 }
 
 export function notFound(what: string): NotFoundException {

@@ -8,22 +8,28 @@ export interface ConsistencyToken {
   position: number;
   streamId: string;
   version: number;
+  /** When the write committed (ms since the epoch): how long a stale reader has been waiting for it. */
+  at: number;
 }
 
 export function encodeToken(token: ConsistencyToken): string {
-  return Buffer.from(JSON.stringify([token.txId, token.position, token.streamId, token.version])).toString('base64url');
+  return Buffer.from(JSON.stringify([token.txId, token.position, token.streamId, token.version, token.at])).toString(
+    'base64url',
+  );
 }
 
 export function decodeToken(value: string): ConsistencyToken | undefined {
   try {
     const parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-    if (!Array.isArray(parsed) || parsed.length !== 4) return undefined;
-    const [txId, position, streamId, version] = parsed;
+    if (!Array.isArray(parsed) || parsed.length !== 5) return undefined;
+    const [txId, position, streamId, version, at] = parsed;
     if (typeof txId !== 'string' || !/^\d{1,20}$/.test(txId)) return undefined;
     if (!Number.isSafeInteger(position) || position < 0) return undefined;
     if (typeof streamId !== 'string' || !Number.isSafeInteger(version) || version < 0) return undefined;
-    return { txId, position, streamId, version };
+    if (!Number.isSafeInteger(at) || at < 0) return undefined;
+    return { txId, position, streamId, version, at };
   } catch {
     return undefined;
   }
 }
+

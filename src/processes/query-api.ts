@@ -1,11 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
 import { allProjections } from '../../read-model/projections';
 import { readModelProblem } from '../../read-model/query-api/problems';
+import { ViewFreshness } from '../../read-model/query-api/freshness';
 import { QueryApiModule } from '../../read-model/query-api.module';
 import { createViewStore } from '../../read-model/view-store/create-view-store';
 import type { Config } from '../config';
 import { createHttpApp } from '../http/http-app';
 import type { Logger } from '../logger';
+import { connectNats } from '../nats';
 
 /** The query API process: reads the read store only. */
 export async function startQueryApi(config: Config, logger: Logger): Promise<{ app: INestApplication; stop(): Promise<void> }> {
@@ -14,13 +16,17 @@ export async function startQueryApi(config: Config, logger: Logger): Promise<{ a
   for (const projection of allProjections(config)) {
     for (const view of projection.views) await store.ensureCollection(view);
   }
-  const app = await createHttpApp(QueryApiModule.forRoot(store), { logger, mappers: [readModelProblem] });
+  // NATS only carries checkpoint notices and consumer lag here; without it reads still work.
+  const nc = await connectNats(config.natsUrl, 'converge-query-api', logger);
+  const freshness = new ViewFreshness(store, nc, config.namespace, logger);
+  const app = await createHttpApp(QueryApiModule.forRoot(store, freshness), { logger, mappers: [readModelProblem] });
   await app.listen(config.queryApiPort, '0.0.0.0');
   logger.info({ port: config.queryApiPort }, 'query API listening');
   return {
     app,
     async stop() {
       await app.close();
+      await nc.drain().catch(() => undefined);
       await store.close();
     },
   };

@@ -116,7 +116,8 @@ export class AggregateStore {
       if (!changed) return this.unchanged(decision, primary?.expectedVersion ?? 0);
       const answer = (r: AppendResult): CommandResult => {
         const version = r.versions[decision.streamId] ?? primary?.expectedVersion ?? 0;
-        const token = encodeToken({ txId: r.txId, position: r.lastPosition, streamId: decision.streamId, version });
+        const at = r.events.length ? new Date(r.events[r.events.length - 1].recordedAt).getTime() : Date.now();
+        const token = encodeToken({ txId: r.txId, position: r.lastPosition, streamId: decision.streamId, version, at });
         return { id: decision.id, version, token };
       };
       try {
@@ -146,6 +147,7 @@ export class AggregateStore {
         position: last?.position ?? 0,
         streamId: decision.streamId,
         version,
+        at: last ? new Date(last.recordedAt).getTime() : 0,
       }),
     };
   }

@@ -1,0 +1,110 @@
+import type { NatsConnection } from 'nats';
+import { ConsistencyToken, orderKey } from '../../src/contracts';
+import type { Logger } from '../../src/logger';
+import { CheckpointNotice, checkpointSubject, consumerName, eventStreamName } from '../../src/nats';
+import type { Checkpoint, ViewStore } from '../view-store/view-store';
+
+/** Re-read of the checkpoint while waiting, in case a notice was lost (NATS down): slow, never a tight loop. */
+const RECHECK_MS = 250;
+const CONSUMER_INFO_TTL_MS = 200;
+
+interface Waiter {
+  key: string;
+  resolve: () => void;
+}
+
+/**
+ * How fresh each view is, and waiting for a write to reach one. Projectors announce every
+ * committed checkpoint on core NATS; a reader with a consistency token waits for the announce
+ * that covers it (bounded), instead of polling the read store.
+ */
+export class ViewFreshness {
+  private readonly known = new Map<string, string>();
+  private readonly waiters = new Map<string, Set<Waiter>>();
+  private readonly consumerInfo = new Map<string, { at: number; pending: Promise<number | undefined> }>();
+
+  constructor(
+    private readonly store: ViewStore,
+    private readonly nc: NatsConnection | undefined,
+    private readonly namespace: string,
+    private readonly logger?: Logger,
+  ) {
+    if (nc) {
+      nc.subscribe(checkpointSubject(namespace), {
+        callback: (error, message) => {
+          if (error) return;
+          try {
+            const notice = JSON.parse(message.string()) as CheckpointNotice;
+            this.advance(notice.projection, notice.orderKey);
+          } catch (cause) {
+            this.logger?.warn({ err: cause }, 'unreadable checkpoint notice');
+          }
+        },
+      });
+    }
+  }
+
+  /**
+   * Waits until the projection has applied the token's write, at most `timeoutMs`.
+   * True when it has; false on time-out (the caller answers with what it has, marked stale).
+   */
+  async waitFor(projection: string, token: ConsistencyToken, timeoutMs: number): Promise<boolean> {
+    const key = orderKey(token.txId, token.position);
+    if (await this.reached(projection, key)) return true;
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const noticed = await this.notified(projection, key, Math.min(RECHECK_MS, deadline - Date.now()));
+      if (noticed || (await this.reached(projection, key))) return true;
+    }
+    return false;
+  }
+
+  /** Events the projection has not applied yet, from its JetStream consumer (cached briefly). */
+  async pendingEvents(projection: string, checkpoint: Checkpoint | undefined): Promise<number> {
+    if (!this.nc) return checkpoint?.pending ?? 0;
+    const cached = this.consumerInfo.get(projection);
+    if (cached && Date.now() - cached.at < CONSUMER_INFO_TTL_MS) return (await cached.pending) ?? checkpoint?.pending ?? 0;
+    const pending = this.nc
+      .jetstreamManager()
+      .then((jsm) => jsm.consumers.info(eventStreamName(this.namespace), consumerName(this.namespace, `projection-${projection}`)))
+      .then((info) => info.num_pending + info.num_ack_pending)
+      .catch(() => undefined);
+    this.consumerInfo.set(projection, { at: Date.now(), pending });
+    return (await pending) ?? checkpoint?.pending ?? 0;
+  }
+
+  private async reached(projection: string, key: string): Promise<boolean> {
+    const known = this.known.get(projection);
+    if (known && known >= key) return true;
+    const checkpoint = await this.store.checkpoint(projection);
+    if (checkpoint) this.advance(projection, checkpoint.orderKey);
+    return !!checkpoint && checkpoint.orderKey >= key;
+  }
+
+  private notified(projection: string, key: string, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const waiters = this.waiters.get(projection) ?? new Set<Waiter>();
+      this.waiters.set(projection, waiters);
+      const waiter: Waiter = {
+        key,
+        resolve: () => {
+          clearTimeout(timer);
+          waiters.delete(waiter);
+          resolve(true);
+        },
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(waiter);
+        resolve(false);
+      }, Math.max(0, timeoutMs));
+      waiters.add(waiter);
+    });
+  }
+
+  private advance(projection: string, key: string): void {
+    const known = this.known.get(projection);
+    if (known && known >= key) return;
+    this.known.set(projection, key);
+    for (const waiter of this.waiters.get(projection) ?? []) if (waiter.key <= key) waiter.resolve();
+  }
+}
