@@ -134,6 +134,8 @@ const cases: BadRequest[] = [
   // Routing
   { name: 'unknown route', method: 'GET', path: '/nowhere', status: 404 },
   { name: 'unknown command on a product', method: 'POST', path: '/products/MUG-1/explode', status: 404 },
+  { name: 'wrong method on a known route', method: 'DELETE', path: '/products/MUG-1', status: 405 },
+  { name: 'GET on a command route', method: 'GET', path: '/inventory/MUG-1/receipts', status: 405 },
 ];
 
 describe('bad commands', () => {
@@ -143,6 +145,7 @@ describe('bad commands', () => {
     expectProblem(res, status, field);
     if (reason !== undefined) expect(res.body.reason).toBe(reason);
     if (status === 412) expect(res.body.type).toBe('urn:converge:problem:precondition-failed');
+    if (status === 405) expect(res.headers.get('allow')).toMatch(/^[A-Z, ]+$/);
     expect(await eventCount()).toBe(before);
   });
 });

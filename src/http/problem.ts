@@ -20,6 +20,11 @@ export interface Problem {
 
 export const problemType = (kind: string) => `urn:converge:problem:${kind}`;
 
+interface RouteLayer {
+  route?: { methods: Record<string, boolean> };
+  match(path: string): boolean;
+}
+
 /** An error that already knows its problem document. */
 export class ProblemException extends Error {
   constructor(readonly problem: Problem) {
@@ -56,9 +61,28 @@ export class ProblemFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
-    const problem = this.toProblem(error);
+    const problem = this.methodNotAllowed(error, request, response) ?? this.toProblem(error);
     if (problem.status >= 500) this.logger.error({ err: error, path: request.path }, 'request failed');
     sendProblem(request, response, problem);
+  }
+
+  /** A route that exists for other methods answers 405 with Allow, not 404. */
+  private methodNotAllowed(error: unknown, request: Request, response: Response): Problem | undefined {
+    if (!(error instanceof HttpException) || error.getStatus() !== 404 || !/^Cannot /.test(error.message)) return undefined;
+    const stack: RouteLayer[] = (request.app as unknown as { router?: { stack: RouteLayer[] } }).router?.stack ?? [];
+    const allowed = new Set<string>();
+    for (const layer of stack) {
+      if (!layer.route || !layer.match(request.path)) continue;
+      for (const method of Object.keys(layer.route.methods)) allowed.add(method.toUpperCase());
+    }
+    if (allowed.size === 0) return undefined;
+    response.setHeader('Allow', [...allowed].sort().join(', '));
+    return {
+      type: problemType('method-not-allowed'),
+      title: 'Method not allowed',
+      status: 405,
+      detail: `${request.method} is not allowed on ${request.path}; use ${[...allowed].sort().join(', ')}`,
+    };
   }
 
   private toProblem(error: unknown): Problem {
