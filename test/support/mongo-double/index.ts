@@ -32,9 +32,15 @@ function assertKnown(kind: string, requested: string[], known: readonly string[]
   if (unknown.length > 0) throw new Error(`mongo double: cannot disable unknown ${kind}: ${unknown.join(', ')}`);
 }
 
+/** MONGO_DOUBLE_DISABLE=renameCollection,$inc runs any test file with those removed (removal experiments). */
+function fromEnvironment(kind: 'commands' | 'operators'): string[] {
+  const names = (process.env.MONGO_DOUBLE_DISABLE ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+  return names.filter((n) => (kind === 'operators') === n.startsWith('$'));
+}
+
 export async function startMongoDouble(options: MongoDoubleOptions = {}): Promise<MongoDouble> {
-  const disabledCommands = options.disabledCommands ?? [];
-  const disabledOperators = options.disabledUpdateOperators ?? [];
+  const disabledCommands = options.disabledCommands ?? fromEnvironment('commands');
+  const disabledOperators = options.disabledUpdateOperators ?? fromEnvironment('operators');
   assertKnown('command', disabledCommands, SUPPORTED_COMMANDS);
   assertKnown('update operator', disabledOperators, SUPPORTED_UPDATE_OPERATORS);
   const state = {
