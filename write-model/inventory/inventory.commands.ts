@@ -71,7 +71,7 @@ abstract class StockCommandHandler implements ICommandHandler<StockBusCommand, C
 
   execute({ command, context }: StockBusCommand): Promise<CommandResult> {
     const { sku } = command;
-    return this.aggregates.run(context, async () => {
+    return this.aggregates.run(context, stockStreamId(sku), async () => {
       const [product, stock] = await Promise.all([
         this.aggregates.load(productDecider, productStreamId(sku)),
         this.aggregates.load(stockDecider, stockStreamId(sku)),

@@ -59,7 +59,7 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder, CommandRes
 
   execute({ order, context }: PlaceOrder): Promise<CommandResult> {
     const target = orderAggregate(order.orderId);
-    return this.aggregates.run(context, async () => {
+    return this.aggregates.run(context, target.streamId, async () => {
       const skus = [...new Set(order.lines.map((l) => l.sku))];
       const [existing, products] = await Promise.all([
         this.aggregates.load(orderDecider, target.streamId),
@@ -102,7 +102,7 @@ export class ShipOrderHandler implements ICommandHandler<ShipOrder, CommandResul
 
   execute({ orderId, context }: ShipOrder): Promise<CommandResult> {
     const target = orderAggregate(orderId);
-    return this.aggregates.run(context, async () => {
+    return this.aggregates.run(context, target.streamId, async () => {
       const order = await this.aggregates.load(orderDecider, target.streamId);
       this.aggregates.checkExpected(target.streamId, order.version, context);
       const shipped = orderDecider.decide({ type: 'ShipOrder', orderId }, order.state);

@@ -1,9 +1,10 @@
 import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post, UseInterceptors } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiParam, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { CommandContext, CommandResult } from '../shared/aggregate-store';
 import { CommandResultHeaders, Context } from '../shared/command-http';
+import { ApiCommand } from '../shared/command.openapi';
 import { validationProblem } from '../../src/http/problem';
 import { CancelOrder, PlaceOrder, ShipOrder } from './orders.commands';
 import { CancelOrderRequest, PlaceOrderRequest } from './orders.request.dto';
@@ -11,6 +12,8 @@ import { CancelOrderRequest, PlaceOrderRequest } from './orders.request.dto';
 const orderIdPipe = new ParseUUIDPipe({
   exceptionFactory: () => validationProblem([{ field: 'id', messages: ['order id must be a UUID'] }]),
 });
+
+const ApiOrderId = () => ApiParam({ name: 'id', schema: { type: 'string', format: 'uuid' } });
 
 @ApiTags('orders')
 @Controller('orders')
@@ -20,6 +23,18 @@ export class OrdersController {
 
   /** The order id is made here; with an Idempotency-Key a retry gets the first order's id back. */
   @Post()
+  @ApiCommand({
+    operationId: 'placeOrder',
+    summary: 'Place an order',
+    description:
+      'Names and prices come from the catalog now. The order saga then reserves stock, authorizes the payment and ' +
+      'confirms (or rejects and cancels); follow it on GET /orders/{id} of the query API.',
+    created: true,
+    ifMatch: false,
+    problems: {
+      422: 'a line names an unknown (`unknown-sku`) or discontinued (`product-discontinued`) product, currencies mix, or the total is too large',
+    },
+  })
   place(@Body() body: PlaceOrderRequest, @Context() context: CommandContext): Promise<CommandResult> {
     const { customerId, lines, paymentToken } = body;
     return this.commands.execute(
@@ -31,6 +46,17 @@ export class OrdersController {
   }
 
   @Post(':id/cancel')
+  @ApiOrderId()
+  @ApiBody({ type: CancelOrderRequest, required: false, description: 'optional: without a body the reason is "cancelled by the customer"' })
+  @ApiCommand({
+    operationId: 'cancelOrder',
+    summary: 'Cancel an order',
+    description: 'Releases its reservations and refunds an authorized payment.',
+    problems: {
+      404: 'no order with this id (`unknown-order`)',
+      409: 'the order is shipped, rejected or already cancelled (`invalid-transition`, with `currentStatus`)',
+    },
+  })
   @HttpCode(200)
   cancel(
     @Param('id', orderIdPipe) id: string,
@@ -41,6 +67,17 @@ export class OrdersController {
   }
 
   @Post(':id/ship')
+  @ApiOrderId()
+  @ApiCommand({
+    operationId: 'shipOrder',
+    summary: 'Ship a confirmed order',
+    description: 'Commits every reservation of the order and marks it shipped, in one transaction.',
+    body: false,
+    problems: {
+      404: 'no order with this id (`unknown-order`)',
+      409: 'the order is not confirmed (`invalid-transition`, with `currentStatus`)',
+    },
+  })
   @HttpCode(200)
   ship(@Param('id', orderIdPipe) id: string, @Context() context: CommandContext): Promise<CommandResult> {
     return this.commands.execute(new ShipOrder(id, context));

@@ -53,6 +53,9 @@ const MAX_ATTEMPTS = 100;
  * state) unless the client pinned a version with If-Match. Handlers stay a few lines long.
  */
 export class AggregateStore {
+  /** Tail of the queue of writers per stream, in this process. */
+  private readonly queues = new Map<string, Promise<void>>();
+
   constructor(readonly events: EventStore) {}
 
   async load<S, C, E extends NewEvent>(decider: Decider<S, C, E>, streamId: string): Promise<Loaded<S>> {
@@ -77,7 +80,7 @@ export class AggregateStore {
     command: C,
     context: CommandContext,
   ): Promise<CommandResult> {
-    return this.run(context, async () => {
+    return this.run(context, aggregate.streamId, async () => {
       const { state, version, last } = await this.load(aggregate.decider, aggregate.streamId);
       this.checkExpected(aggregate.streamId, version, context);
       const events = aggregate.decider.decide(command, state);
@@ -96,8 +99,32 @@ export class AggregateStore {
     }
   }
 
-  /** Runs a decision with retries and idempotency; `decide` loads and decides afresh on each attempt. */
-  async run(context: CommandContext, decide: () => Promise<Decision>): Promise<CommandResult> {
+  /**
+   * Runs a decision with retries and idempotency; `decide` loads and decides afresh on each
+   * attempt. Writers of one stream in this process take turns (`serializeOn`), so a hot stream
+   * (one sku, many orders) costs one load and append per command instead of a storm of lost
+   * races; writers in other processes are still kept apart by the optimistic check.
+   */
+  run(context: CommandContext, serializeOn: string, decide: () => Promise<Decision>): Promise<CommandResult> {
+    return this.inTurn(serializeOn, () => this.decideAndAppend(context, decide));
+  }
+
+  private async inTurn<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const turn = new Promise<void>((resolve) => (release = resolve));
+    const tail = previous.then(() => turn);
+    this.queues.set(key, tail);
+    await previous;
+    try {
+      return await work();
+    } finally {
+      release();
+      if (this.queues.get(key) === tail) this.queues.delete(key);
+    }
+  }
+
+  private async decideAndAppend(context: CommandContext, decide: () => Promise<Decision>): Promise<CommandResult> {
     const { idempotency } = context;
     if (idempotency) {
       const earlier = await this.replay(idempotency);
