@@ -263,6 +263,18 @@ export function viewStoreConformance(name: string, setup: Setup): void {
         const rest = await store.find(products, { filter, sort, limit: 4, after: { value: valueAt(last.doc, 'price.amount') as number, id: last.id } });
         expect(ids(rest)).toEqual(['p01', 'p09']);
       });
+
+      it('returns results larger than one server batch completely and in order', async () => {
+        // MongoDB answers a find in batches of 101 and the driver fetches the rest with getMore.
+        const many = fresh('many');
+        await store.ensureCollection({ collection: many, fields: { n: 'number' } });
+        const changes = Array.from({ length: 250 }, (_, n) => ({ collection: many, id: `m${String(n).padStart(3, '0')}`, doc: { n }, applied: key(1) }));
+        await store.commit(batch(fresh('many'), changes, 1));
+        const all = await store.find(many, { sort: { field: 'n', direction: 'desc' }, limit: 250 });
+        expect(all.map((d) => d.doc.n)).toEqual(Array.from({ length: 250 }, (_, n) => 249 - n));
+        expect(await store.count(many)).toBe(250);
+        expect((await store.getMany(many, changes.map((c) => c.id))).size).toBe(250);
+      });
     });
 
     describe('checkpoints', () => {
