@@ -1,6 +1,6 @@
 import { ConsistencyQuery } from '../query-api/consistency.query';
 import { Controller, Get, Inject, Param, Query, Res, Req } from '@nestjs/common';
-import { ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiParam, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import type { Request, Response } from 'express';
 import { validationProblem } from '../../src/http/problem';
@@ -8,7 +8,9 @@ import { CleanText, NumberParam } from '../../src/http/validation';
 import { VIEW_STORE } from '../query-api/tokens';
 import {ViewReader, decodeCursor, encodeCursor} from '../query-api/view-response';
 import type { FilterCondition, ViewStore } from '../view-store/view-store';
+import { ApiViewQuery } from '../query-api/view.openapi';
 import { CUSTOMER_ORDERS, customerOrdersProjection } from './customer-orders.projection';
+import { CustomerOrderResponse } from './customer-orders.response.dto';
 
 const STATUSES = ['pending', 'stock_reserved', 'paid', 'confirmed', 'shipped', 'rejected', 'cancelled'];
 const CUSTOMER_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -19,7 +21,7 @@ export class CustomerOrdersQuery extends ConsistencyQuery {
   @IsIn(STATUSES)
   status?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
   @NumberParam()
   @IsInt()
@@ -27,7 +29,7 @@ export class CustomerOrdersQuery extends ConsistencyQuery {
   @Max(100)
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page', minLength: 1, maxLength: 500 })
   @IsOptional()
   @IsString()
   @CleanText()
@@ -45,6 +47,13 @@ export class CustomerOrdersController {
 
   /** A customer's orders, newest first. */
   @Get(':id/orders')
+  @ApiParam({ name: 'id', description: 'the customer id', schema: { type: 'string', pattern: CUSTOMER_ID.source }, example: 'cust-42' })
+  @ApiViewQuery({
+    operationId: 'listCustomerOrders',
+    summary: "List a customer's orders, newest first",
+    data: CustomerOrderResponse,
+    shape: 'page',
+  })
   async list(@Param('id') customerId: string, @Query() query: CustomerOrdersQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     if (!CUSTOMER_ID.test(customerId)) {
       throw validationProblem([{ field: 'id', messages: ['customer id must be 1-64 letters, digits, "_" or "-"'] }]);

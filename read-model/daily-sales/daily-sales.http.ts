@@ -7,17 +7,19 @@ import { validationProblem } from '../../src/http/problem';
 import { VIEW_STORE } from '../query-api/tokens';
 import {ViewReader} from '../query-api/view-response';
 import type { ViewStore } from '../view-store/view-store';
+import { ApiViewQuery } from '../query-api/view.openapi';
 import { DAILY_SALES, dailySalesProjection, DailySalesView, Revenue } from './daily-sales.projection';
+import { DailySalesResponse, DailySalesTotals } from './daily-sales.response.dto';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const MAX_DAYS = 366;
 
 export class DailySalesQuery extends ConsistencyQuery {
-  @ApiProperty({ example: '2026-11-01', description: 'first day (UTC), inclusive' })
+  @ApiProperty({ format: 'date', example: '2026-11-01', description: 'first day (UTC), inclusive' })
   @Matches(DAY, { message: 'from must be a date like 2026-11-01' })
   from!: string;
 
-  @ApiProperty({ example: '2026-11-30', description: 'last day (UTC), inclusive' })
+  @ApiProperty({ format: 'date', example: '2026-11-30', description: 'last day (UTC), inclusive; at most 366 days after from' })
   @Matches(DAY, { message: 'to must be a date like 2026-11-30' })
   to!: string;
 }
@@ -31,6 +33,14 @@ export class DailySalesController {
   ) {}
 
   @Get('daily-sales')
+  @ApiViewQuery({
+    operationId: 'getDailySales',
+    summary: 'Confirmed sales per UTC day, with totals',
+    description: `Days without sales are left out; at most ${MAX_DAYS} days per report.`,
+    data: DailySalesResponse,
+    shape: 'array',
+    extra: { totals: DailySalesTotals },
+  })
   async dailySales(@Query() query: DailySalesQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const from = Date.parse(`${query.from}T00:00:00Z`);
     const to = Date.parse(`${query.to}T00:00:00Z`);

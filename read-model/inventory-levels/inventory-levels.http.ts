@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, Param, Query, Res, Req } from '@nestjs/common';
-import { ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiParam, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { CleanText, NumberParam } from '../../src/http/validation';
 import type { Request, Response } from 'express';
@@ -9,7 +9,9 @@ import { VIEW_STORE } from '../query-api/tokens';
 import { ConsistencyQuery } from '../query-api/consistency.query';
 import {ViewReader, decodeCursor, encodeCursor, notFound, notModified} from '../query-api/view-response';
 import type { FilterCondition, ViewStore } from '../view-store/view-store';
+import { ApiViewQuery, SKU_PARAM_SCHEMA } from '../query-api/view.openapi';
 import { INVENTORY } from './inventory-levels.projection';
+import { InventoryLevelResponse } from './inventory-levels.response.dto';
 
 const PROJECTION = 'inventory-levels';
 
@@ -19,7 +21,7 @@ export class ListInventoryQuery extends ConsistencyQuery {
   @IsIn(['true', 'false'])
   lowStock?: 'true' | 'false';
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
   @NumberParam()
   @IsInt()
@@ -27,7 +29,7 @@ export class ListInventoryQuery extends ConsistencyQuery {
   @Max(100)
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page', minLength: 1, maxLength: 500 })
   @IsOptional()
   @IsString()
   @CleanText()
@@ -44,6 +46,13 @@ export class InventoryLevelsController {
   ) {}
 
   @Get()
+  @ApiViewQuery({
+    operationId: 'listInventory',
+    summary: 'List stock levels by sku',
+    description: '`lowStock=true` lists the skus at or below the low-stock threshold.',
+    data: InventoryLevelResponse,
+    shape: 'page',
+  })
   async list(@Query() query: ListInventoryQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const limit = query.limit ?? 20;
     const filter: FilterCondition[] = query.lowStock ? [{ field: 'lowStock', op: 'eq', value: query.lowStock === 'true' }] : [];
@@ -62,6 +71,14 @@ export class InventoryLevelsController {
   }
 
   @Get(':sku')
+  @ApiParam({ name: 'sku', schema: SKU_PARAM_SCHEMA, example: 'MUG-001' })
+  @ApiViewQuery({
+    operationId: 'getInventory',
+    summary: 'Get the stock levels of a sku',
+    data: InventoryLevelResponse,
+    shape: 'single',
+    notFound: 'no product with this sku in the view',
+  })
   async get(@Query() _query: ConsistencyQuery, @Param('sku') sku: string, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     if (!SKU_PATTERN.test(sku)) throw validationProblem([{ field: 'sku', messages: ['not a valid sku'] }]);
     const { result: stored, view: meta } = await this.views.read(req, res, PROJECTION, () =>

@@ -1,12 +1,14 @@
 import { Controller, Get, Inject, Param, ParseUUIDPipe, Query, Req, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { validationProblem } from '../../src/http/problem';
 import { VIEW_STORE } from '../query-api/tokens';
 import { ConsistencyQuery } from '../query-api/consistency.query';
 import {ViewReader, notFound, notModified} from '../query-api/view-response';
 import type { ViewStore } from '../view-store/view-store';
+import { ApiViewQuery } from '../query-api/view.openapi';
 import { ORDERS, orderSummaryProjection } from './order-summary.projection';
+import { OrderSummaryResponse } from './order-summary.response.dto';
 
 const orderId = new ParseUUIDPipe({
   exceptionFactory: () => validationProblem([{ field: 'id', messages: ['order id must be a UUID'] }]),
@@ -21,6 +23,14 @@ export class OrderSummaryController {
   ) {}
 
   @Get(':id')
+  @ApiParam({ name: 'id', schema: { type: 'string', format: 'uuid' } })
+  @ApiViewQuery({
+    operationId: 'getOrder',
+    summary: 'Get an order with its lines, status and timeline',
+    data: OrderSummaryResponse,
+    shape: 'single',
+    notFound: 'no order with this id in the view (send the consistency token of POST /orders to wait for it)',
+  })
   async get(@Query() _query: ConsistencyQuery, @Param('id', orderId) id: string, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const { result: stored, view: meta } = await this.views.read(req, res, orderSummaryProjection.name, () =>
       this.store.get(ORDERS, id),

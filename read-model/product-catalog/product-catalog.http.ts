@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, Param, Query, Res, Req } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { validationProblem } from '../../src/http/problem';
 import { SKU_PATTERN } from '../../src/contracts';
@@ -7,7 +7,9 @@ import { VIEW_STORE } from '../query-api/tokens';
 import { ConsistencyQuery } from '../query-api/consistency.query';
 import {ViewReader, decodeCursor, encodeCursor, notFound, notModified, valueAt} from '../query-api/view-response';
 import type { FilterCondition, ViewStore } from '../view-store/view-store';
+import { ApiViewQuery, SKU_PARAM_SCHEMA } from '../query-api/view.openapi';
 import { ListProductsQuery } from './product-catalog.query.dto';
+import { ProductResponse } from './product-catalog.response.dto';
 import { PRODUCTS, productCatalogProjection } from './product-catalog.projection';
 
 const PROJECTION = productCatalogProjection.name;
@@ -22,6 +24,13 @@ export class ProductCatalogController {
   ) {}
 
   @Get()
+  @ApiViewQuery({
+    operationId: 'listProducts',
+    summary: 'List products with live availability',
+    description: 'Filter by status, name text, price range or stock; sort by name or price; page with `cursor`.',
+    data: ProductResponse,
+    shape: 'page',
+  })
   async list(@Query() query: ListProductsQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     if (query.minPrice !== undefined && query.maxPrice !== undefined && query.minPrice > query.maxPrice) {
       throw validationProblem([{ field: 'minPrice', messages: ['minPrice must not exceed maxPrice'] }]);
@@ -53,6 +62,8 @@ export class ProductCatalogController {
   }
 
   @Get(':sku')
+  @ApiParam({ name: 'sku', schema: SKU_PARAM_SCHEMA, example: 'MUG-001' })
+  @ApiViewQuery({ operationId: 'getProduct', summary: 'Get a product', data: ProductResponse, shape: 'single', notFound: 'no product with this sku in the view' })
   async get(@Query() _query: ConsistencyQuery, @Param('sku') sku: string, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     if (!SKU_PATTERN.test(sku)) throw validationProblem([{ field: 'sku', messages: ['not a valid sku'] }]);
     const { result: stored, view: meta } = await this.views.read(req, res, PROJECTION, () =>

@@ -12,14 +12,14 @@ export class ListProductsQuery extends ConsistencyQuery {
   @IsIn(['active', 'discontinued'])
   status?: 'active' | 'discontinued';
 
-  @ApiPropertyOptional({ description: 'text in the name (case-insensitive)', maxLength: 100 })
+  @ApiPropertyOptional({ description: 'text in the name (case-insensitive)', minLength: 1, maxLength: 100 })
   @IsOptional()
   @IsString()
   @CleanText()
   @Length(1, 100)
   q?: string;
 
-  @ApiPropertyOptional({ description: 'minimum price in minor units', minimum: 0 })
+  @ApiPropertyOptional({ type: 'integer', description: 'minimum price in minor units', minimum: 0 })
   @IsOptional()
   @NumberParam()
   @IsInt()
@@ -27,7 +27,7 @@ export class ListProductsQuery extends ConsistencyQuery {
   @Max(Number.MAX_SAFE_INTEGER)
   minPrice?: number;
 
-  @ApiPropertyOptional({ description: 'maximum price in minor units', minimum: 0 })
+  @ApiPropertyOptional({ type: 'integer', description: 'maximum price in minor units', minimum: 0 })
   @IsOptional()
   @NumberParam()
   @IsInt()
@@ -45,7 +45,7 @@ export class ListProductsQuery extends ConsistencyQuery {
   @IsIn(PRODUCT_SORTS)
   sort?: (typeof PRODUCT_SORTS)[number];
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
   @NumberParam()
   @IsInt()
@@ -53,7 +53,7 @@ export class ListProductsQuery extends ConsistencyQuery {
   @Max(100)
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page', minLength: 1, maxLength: 500 })
   @IsOptional()
   @IsString()
   @CleanText()

@@ -4,7 +4,11 @@ import { CleanText } from '../../src/http/validation';
 
 /** `?after=<token>`: read only once the view includes that write (same as the Consistency-Token header). */
 export class ConsistencyQuery {
-  @ApiPropertyOptional({ description: 'consistency token of a write to wait for (alternative to the Consistency-Token header)' })
+  @ApiPropertyOptional({
+    description: 'consistency token of a write to wait for (alternative to the Consistency-Token header)',
+    minLength: 1,
+    maxLength: 500,
+  })
   @IsOptional()
   @IsString()
   @CleanText()

@@ -1,8 +1,10 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblems, BAD_QUERY } from '../../src/http/openapi';
 import { allProjections } from '../projections';
 import type { ViewStore } from '../view-store/view-store';
 import { ViewFreshness } from './freshness';
+import { ProjectionsResponse } from './projections.response.dto';
 import { VIEW_STORE } from './tokens';
 
 // Names only: the threshold does not change which projections exist.
@@ -18,6 +20,9 @@ export class ProjectionsController {
   ) {}
 
   @Get()
+  @ApiOperation({ operationId: 'listProjections', summary: "Every projection's position and lag" })
+  @ApiOkResponse({ type: ProjectionsResponse })
+  @ApiProblems({ 400: BAD_QUERY })
   async list() {
     const checkpoints = new Map((await this.store.checkpoints()).map((c) => [c.projection, c]));
     const now = Date.now();

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { json, NextFunction, Request, Response } from 'express';
 import type { Logger } from '../logger';
+import { OpenApiInfo, setupOpenApi } from './openapi';
 import { bodyParserProblem, ProblemFilter, ProblemMapper, problemType, sendProblem } from './problem';
 import { reservedKey, strictValidationPipe } from './validation';
 
@@ -11,6 +12,8 @@ export interface HttpAppOptions {
   mappers?: ProblemMapper[];
   /** Largest accepted JSON body. */
   bodyLimit?: string;
+  /** Title and description of the OpenAPI document served at /openapi.json (UI at /docs). */
+  openapi: OpenApiInfo;
 }
 
 /** The express settings both APIs share: strict JSON, flat query strings, problem+json errors. */
@@ -33,6 +36,8 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
   app.useGlobalPipes(strictValidationPipe());
   app.useGlobalFilters(new ProblemFilter(options.logger, options.mappers));
   app.enableShutdownHooks();
+  // Before init: Nest's catch-all 404 handler is registered then, and would shadow these routes.
+  setupOpenApi(app, options.openapi);
   return app;
 }
 

@@ -6,6 +6,7 @@ import { QueryApiModule } from '../../read-model/query-api.module';
 import { createViewStore } from '../../read-model/view-store/create-view-store';
 import type { Config } from '../config';
 import { createHttpApp } from '../http/http-app';
+import { QUERY_API } from '../http/openapi';
 import type { Logger } from '../logger';
 import { connectNats } from '../nats';
 
@@ -19,7 +20,7 @@ export async function startQueryApi(config: Config, logger: Logger): Promise<{ a
   // NATS only carries checkpoint notices and consumer lag here; without it reads still work.
   const nc = await connectNats(config.natsUrl, 'converge-query-api', logger);
   const freshness = new ViewFreshness(store, nc, config.namespace, logger);
-  const app = await createHttpApp(QueryApiModule.forRoot(store, freshness), { logger, mappers: [readModelProblem] });
+  const app = await createHttpApp(QueryApiModule.forRoot(store, freshness), { logger, mappers: [readModelProblem], openapi: QUERY_API });
   await app.listen(config.queryApiPort, '0.0.0.0');
   logger.info({ port: config.queryApiPort }, 'query API listening');
   return {

@@ -1,0 +1,166 @@
+import { applyDecorators, INestApplication } from '@nestjs/common';
+import { ApiHeader, ApiResponse, DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type { HeaderObject, SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../paths';
+
+/** What tells the two APIs' documents apart; everything else is shared. */
+export interface OpenApiInfo {
+  title: string;
+  description: string;
+}
+
+const PROBLEMS = `Errors are \`application/problem+json\` (RFC 9457) with a stable \`type\` per kind of error,
+\`urn:converge:problem:<kind>\` (e.g. \`validation\`, \`malformed-json\`, \`not-found\`, \`unsupported-media-type\`,
+\`payload-too-large\`, \`method-not-allowed\`, or a domain reason such as \`insufficient-stock\`). Validation errors list
+\`errors: [{ field, messages }]\`. A path that exists for other methods answers 405 with \`Allow\`.`;
+
+export const COMMAND_API: OpenApiInfo = {
+  title: 'Converge command API',
+  description: `Commands against event-sourced aggregates. Every successful command answers \`{ id, version, token }\` with
+the new version as \`ETag\` and the write's \`Consistency-Token\`: pass that token to the query API to read your write.
+Send \`If-Match\` with a version you read to refuse lost updates (412), and \`Idempotency-Key\` to retry safely.
+Money is \`{ "amount": <integer minor units>, "currency": "EUR" }\`.
+
+${PROBLEMS}`,
+};
+
+export const QUERY_API: OpenApiInfo = {
+  title: 'Converge query API',
+  description: `Reads of denormalized views. Every answer says which position of the event log the view reflects
+(\`view\` in the body, \`View-*\` headers). Send a command's consistency token (\`Consistency-Token\` header or
+\`?after=\`) to wait, bounded by \`Prefer: wait=<seconds>\` (default 2, at most 10), until the view includes that write;
+on time-out the answer is what the view has, marked \`stale\`. Single resources carry an \`ETag\` (the aggregate's
+version) and answer 304 to a matching \`If-None-Match\`.
+
+${PROBLEMS}`,
+};
+
+const PROBLEM_REF = { $ref: '#/components/schemas/Problem' };
+
+/** Hand-written because the problem document is open to extension members, which decorators cannot say. */
+const SCHEMAS: Record<string, SchemaObject> = {
+  FieldError: {
+    type: 'object',
+    required: ['field', 'messages'],
+    properties: {
+      field: { type: 'string', description: 'dotted path of the field, or `header <Name>`', example: 'price.amount' },
+      messages: { type: 'array', minItems: 1, items: { type: 'string' }, example: ['amount must be an integer number'] },
+      in: { type: 'string', enum: ['body', 'query'], description: 'where the field was, when it is not obvious' },
+    },
+    additionalProperties: false,
+  },
+  Problem: {
+    type: 'object',
+    description: 'RFC 9457 problem details; domain errors add members such as `reason`, `currentVersion` or `sku`.',
+    required: ['type', 'title', 'status', 'detail', 'instance'],
+    properties: {
+      type: { type: 'string', pattern: '^urn:converge:problem:[a-z0-9-]+$', example: 'urn:converge:problem:validation' },
+      title: { type: 'string', example: 'Invalid request' },
+      status: { type: 'integer', minimum: 400, maximum: 599, example: 400 },
+      detail: { type: 'string', example: 'price.amount: amount must be an integer number' },
+      instance: { type: 'string', description: 'the request target', example: '/products' },
+      errors: { type: 'array', items: { $ref: '#/components/schemas/FieldError' }, description: 'validation errors only' },
+    },
+    additionalProperties: true,
+  },
+};
+
+/** Response headers shared by many operations, referenced from each response. */
+export const RESPONSE_HEADERS: Record<string, HeaderObject> = {
+  ETag: {
+    description: 'the aggregate version, quoted (e.g. `"3"`): send it back as If-Match or If-None-Match',
+    required: true,
+    schema: { type: 'string', pattern: '^"\\d+"$', example: '"3"' },
+  },
+  'Consistency-Token': {
+    description: "the write's consistency token (same as `token` in the body)",
+    required: true,
+    schema: { type: 'string', example: 'WyIxMjM0IiwxMCwicHJvZHVjdC1NVUctMDAxIiwxLDE3MDAwMDAwMDAwMDBd' },
+  },
+  'View-Position': {
+    description: 'global position of the last event the view has applied',
+    required: true,
+    schema: { type: 'integer', minimum: 0 },
+  },
+  'View-Lag-Events': {
+    description: 'events published but not yet applied to the view',
+    required: true,
+    schema: { type: 'integer', minimum: 0 },
+  },
+  'View-Lag-Ms': {
+    description: "how old the view's newest event is while it lags (0 when caught up)",
+    required: true,
+    schema: { type: 'integer', minimum: 0 },
+  },
+  'View-Stale': {
+    description: 'only with a consistency token: `true` when the view had not applied that write within the wait',
+    schema: { type: 'string', enum: ['true', 'false'] },
+  },
+  'Preference-Applied': {
+    description: 'only with a consistency token: the wait applied, e.g. `wait=2`',
+    schema: { type: 'string', pattern: '^wait=\\d+(\\.\\d+)?$', example: 'wait=2' },
+  },
+};
+
+export const headerRefs = (...names: (keyof typeof RESPONSE_HEADERS)[]) =>
+  Object.fromEntries(names.map((name) => [name, { $ref: `#/components/headers/${name}` }]));
+
+/** One problem+json response per status, each with what it means for this operation. */
+export function ApiProblems(responses: Record<number, string>): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ...Object.entries(responses).map(([status, description]) =>
+      ApiResponse({ status: Number(status), description, content: { 'application/problem+json': { schema: PROBLEM_REF } } }),
+    ),
+  );
+}
+
+/** `?__proto__=` and friends are refused on every route by the shared middleware. */
+export const BAD_QUERY = 'a query parameter is malformed or not allowed';
+
+/** Request headers both APIs describe the same way. */
+export const ApiCorrelationHeader = () =>
+  ApiHeader({ name: 'X-Correlation-Id', required: false, description: "carried into the events' metadata; generated when absent" });
+
+/** The document for the app's routes, with the shared problem schema and headers. */
+export function createOpenApiDocument(app: INestApplication, info: OpenApiInfo): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle(info.title)
+    .setDescription(info.description)
+    .setVersion(packageVersion())
+    .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+    .addServer('/', 'the server this document was fetched from')
+    .build();
+  config.components = structuredClone({ schemas: SCHEMAS, headers: RESPONSE_HEADERS });
+  const document = SwaggerModule.createDocument(app, config);
+  // No authentication: an explicit empty requirement says so to tools.
+  document.security = [];
+  const schemas = document.components?.schemas ?? {};
+  for (const [name, schema] of Object.entries(schemas)) {
+    // The validation pipe refuses unknown fields: request bodies say so.
+    if (name.endsWith('Request') && 'properties' in schema) schema.additionalProperties ??= false;
+  }
+  // Each API uses some of the shared headers; an unused component is noise (and a lint warning).
+  const used = JSON.stringify(document.paths);
+  for (const name of Object.keys(document.components?.headers ?? {})) {
+    if (!used.includes(`"#/components/headers/${name}"`)) delete document.components!.headers![name];
+  }
+  return document;
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** Serves the document at /openapi.json and a Swagger UI page at /docs (assets from swagger-ui-dist, no CDN). */
+export function setupOpenApi(app: INestApplication, info: OpenApiInfo): OpenAPIObject {
+  const document = createOpenApiDocument(app, info);
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'openapi.json',
+    raw: ['json'],
+    customSiteTitle: info.title,
+    swaggerOptions: { displayOperationId: true },
+  });
+  return document;
+}
