@@ -134,6 +134,7 @@ const cases: BadRequest[] = [
   // Routing
   { name: 'unknown route', method: 'GET', path: '/nowhere', status: 404 },
   { name: 'unknown command on a product', method: 'POST', path: '/products/MUG-1/explode', status: 404 },
+  { name: 'a body on discontinue, which takes none', method: 'POST', path: '/products/MUG-1/discontinue', body: { a: 1 }, status: 400, field: 'a' },
   { name: 'wrong method on a known route', method: 'DELETE', path: '/products/MUG-1', status: 405 },
   { name: 'GET on a command route', method: 'GET', path: '/inventory/MUG-1/receipts', status: 405 },
 ];

@@ -72,6 +72,14 @@ describe('consistency tokens', () => {
     await eventually(async () => (await http('GET', `${system.queryUrl}/products/RYW-1`)).body?.data?.name === 'while stopped');
   }, 30_000);
 
+  it('refuses unknown query parameters on /projections and /health too', async () => {
+    for (const path of ['/projections?x=1', '/health/live?x=1', '/health/ready?verbose=1']) {
+      const res = await http('GET', `${system.queryUrl}${path}`);
+      expect(res.status).toBe(400);
+      expect(res.contentType).toMatch(/problem\+json/);
+    }
+  });
+
   it('refuses a malformed token with 400', async () => {
     const read = await http('GET', `${system.queryUrl}/products/RYW-1?after=garbage`);
     expect(read.status).toBe(400);

@@ -1,6 +1,7 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, BAD_QUERY } from '../../src/http/openapi';
+import { NothingElse } from '../../src/http/validation';
 import { allProjections } from '../projections';
 import type { ViewStore } from '../view-store/view-store';
 import { ViewFreshness } from './freshness';
@@ -23,7 +24,7 @@ export class ProjectionsController {
   @ApiOperation({ operationId: 'listProjections', summary: "Every projection's position and lag" })
   @ApiOkResponse({ type: ProjectionsResponse })
   @ApiProblems({ 400: BAD_QUERY })
-  async list() {
+  async list(@Query(NothingElse) _query: unknown) {
     const checkpoints = new Map((await this.store.checkpoints()).map((c) => [c.projection, c]));
     const now = Date.now();
     const data = await Promise.all(

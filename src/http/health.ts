@@ -1,6 +1,7 @@
-import { Controller, Get, HttpException, Inject } from '@nestjs/common';
+import { Controller, Get, HttpException, Inject, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, BAD_QUERY } from './openapi';
+import { NothingElse } from './validation';
 
 /** Named checks a process is ready when all pass (e.g. its database answers). */
 export const READINESS_CHECKS = Symbol('READINESS_CHECKS');
@@ -33,7 +34,7 @@ export class HealthController {
   @ApiOperation({ operationId: 'live', summary: 'Liveness: the process answers HTTP' })
   @ApiOkResponse({ type: LiveResponse })
   @ApiProblems({ 400: BAD_QUERY })
-  live() {
+  live(@Query(NothingElse) _query: unknown) {
     return { status: 'live' };
   }
 
@@ -41,7 +42,7 @@ export class HealthController {
   @ApiOperation({ operationId: 'ready', summary: 'Readiness: every dependency of the process answers' })
   @ApiOkResponse({ type: ReadyResponse })
   @ApiProblems({ 400: BAD_QUERY, 503: 'a dependency is down; `detail` names which' })
-  async ready() {
+  async ready(@Query(NothingElse) _query: unknown) {
     const results = await Promise.all(
       Object.entries(this.checks).map(async ([name, check]) => {
         try {

@@ -47,6 +47,7 @@ const TITLES: Record<number, [string, string]> = {
   406: ['not-acceptable', 'Not acceptable'],
   413: ['payload-too-large', 'Request body too large'],
   415: ['unsupported-media-type', 'Unsupported media type'],
+  503: ['unavailable', 'Service unavailable'],
 };
 
 /** Every error leaves as application/problem+json; a 500 never carries a stack trace. */

@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
 import { Transform } from 'class-transformer';
 import { ValidateBy, ValidateIf } from 'class-validator';
 import { FieldError, validationProblem } from './problem';
@@ -58,4 +58,18 @@ export function reservedKey(value: unknown, depth = 0): string | undefined {
     if (nested) return `${key}.${nested}`;
   }
   return undefined;
+}
+
+/**
+ * For routes that take no body (or no query parameters): anything sent is refused like an
+ * unknown field elsewhere, instead of being silently ignored.
+ */
+@Injectable()
+export class NothingElse implements PipeTransform {
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    const fields = value && typeof value === 'object' ? Object.keys(value) : [];
+    if (fields.length === 0) return value;
+    const where = metadata.type === 'query' ? 'query parameter' : 'property';
+    throw validationProblem(fields.map((field) => ({ field, messages: [`${where} ${field} should not exist`] })));
+  }
 }

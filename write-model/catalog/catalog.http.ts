@@ -4,6 +4,7 @@ import { ApiParam, ApiTags } from '@nestjs/swagger';
 import type { CommandContext, CommandResult } from '../shared/aggregate-store';
 import { CommandResultHeaders, Context } from '../shared/command-http';
 import { ApiCommand } from '../shared/command.openapi';
+import { NothingElse } from '../../src/http/validation';
 import { SKU_PATTERN, SkuParam } from '../shared/request-dto';
 
 const ApiSku = () => ApiParam({ name: 'sku', schema: { type: 'string', pattern: SKU_PATTERN.source }, example: 'MUG-001' });
@@ -82,7 +83,11 @@ export class CatalogController {
     },
   })
   @HttpCode(200)
-  discontinue(@Param('sku', SkuParam) sku: string, @Context() context: CommandContext): Promise<CommandResult> {
+  discontinue(
+    @Param('sku', SkuParam) sku: string,
+    @Body(NothingElse) _body: unknown,
+    @Context() context: CommandContext,
+  ): Promise<CommandResult> {
     return this.commands.execute(new DiscontinueProduct({ type: 'DiscontinueProduct', sku }, context));
   }
 }

@@ -65,6 +65,7 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder, CommandRes
         this.aggregates.load(orderDecider, target.streamId),
         this.aggregates.loadMany(productDecider, skus.map(productStreamId)),
       ]);
+      this.aggregates.checkExpected(target.streamId, existing.version, context);
       const lines = order.lines.map(({ sku, quantity }) => {
         const product = products.get(productStreamId(sku))!.state;
         if (product.status === 'unregistered') {

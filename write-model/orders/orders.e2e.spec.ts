@@ -52,6 +52,16 @@ describe('orders over HTTP', () => {
     expect(await eventCount()).toBe(before);
   });
 
+  it('refuses a body on ship and an If-Match on a new order, writing nothing', async () => {
+    const before = await eventCount();
+    const ship = await http('POST', `${system.commandUrl}/orders/6f1c2f6e-3c1b-4b8e-9d5e-2f1d1c0b9a7e/ship`, { force: true });
+    expect(ship.status).toBe(400);
+    expect(ship.body.errors[0].field).toBe('force');
+    const pinned = await http('POST', `${system.commandUrl}/orders`, order([line('O-1')]), { 'If-Match': '"5"' });
+    expect(pinned.status).toBe(412);
+    expect(await eventCount()).toBe(before);
+  });
+
   it('answers 404 for an unknown order and 400 for a malformed id', async () => {
     expect((await http('POST', `${system.commandUrl}/orders/6f1c2f6e-3c1b-4b8e-9d5e-2f1d1c0b9a7e/cancel`, {})).status).toBe(404);
     expect((await http('POST', `${system.commandUrl}/orders/not-a-uuid/ship`)).status).toBe(400);

@@ -6,6 +6,7 @@ import type { CommandContext, CommandResult } from '../shared/aggregate-store';
 import { CommandResultHeaders, Context } from '../shared/command-http';
 import { ApiCommand } from '../shared/command.openapi';
 import { validationProblem } from '../../src/http/problem';
+import { NothingElse } from '../../src/http/validation';
 import { CancelOrder, PlaceOrder, ShipOrder } from './orders.commands';
 import { CancelOrderRequest, PlaceOrderRequest } from './orders.request.dto';
 
@@ -79,7 +80,11 @@ export class OrdersController {
     },
   })
   @HttpCode(200)
-  ship(@Param('id', orderIdPipe) id: string, @Context() context: CommandContext): Promise<CommandResult> {
+  ship(
+    @Param('id', orderIdPipe) id: string,
+    @Body(NothingElse) _body: unknown,
+    @Context() context: CommandContext,
+  ): Promise<CommandResult> {
     return this.commands.execute(new ShipOrder(id, context));
   }
 }
