@@ -1,5 +1,6 @@
 import { EventStore, ConcurrencyError, DuplicateRequest } from './event-store';
 import { freshDatabase, TestDatabase } from '../../test/support/env';
+import { eventually } from '../../test/support/system';
 
 describe('EventStore (PostgreSQL)', () => {
   let db: TestDatabase;
@@ -101,11 +102,28 @@ describe('EventStore (PostgreSQL)', () => {
     } finally {
       open.release();
     }
-    const after = await store.readAllAfter({ txId: '0', position: 0 }, 1000);
-    expect(after.map((e) => e.streamId)).toEqual(expect.arrayContaining(['slow', 'fast']));
+    // The horizon is cluster-wide: another session's older open transaction may hold it back a moment.
+    const after = await eventually(async () => {
+      const read = await store.readAllAfter({ txId: '0', position: 0 }, 1000);
+      const streams = read.map((e) => e.streamId);
+      return streams.includes('slow') && streams.includes('fast') ? read : undefined;
+    }, 10_000, 'both transactions to pass the horizon');
     const keys = after.map((e) => [BigInt(e.txId), e.position] as const);
     const sorted = [...keys].sort((a, b) => (a[0] === b[0] ? a[1] - b[1] : a[0] < b[0] ? -1 : 1));
     expect(keys).toEqual(sorted);
+  });
+
+  it('orders transaction ids as numbers, not as text (999 before 1000)', async () => {
+    // tx_id is selected as text; ordering by that alias would put '1000' before '999'.
+    await db.pool.query(
+      `INSERT INTO events (tx_id, event_id, stream_id, stream_type, stream_version, event_type, schema_version, data, metadata)
+       VALUES ('1000'::xid8, gen_random_uuid(), 'digits', 'thing', 2, 'B', 1, '{}', '{}'),
+              ('999'::xid8, gen_random_uuid(), 'digits', 'thing', 1, 'A', 1, '{}', '{}')`,
+    );
+    const read = await store.readAllAfter({ txId: '0', position: 0 }, 2);
+    expect(read.map((e) => e.txId)).toEqual(['999', '1000']);
+    const next = await store.readAllAfter({ txId: '999', position: read[0].position }, 1);
+    expect(next.map((e) => e.txId)).toEqual(['1000']);
   });
 
   it('upcasts ProductRegistered v1 (price in cents) to v2 on read', async () => {

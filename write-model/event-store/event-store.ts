@@ -164,7 +164,7 @@ export class EventStore {
       `SELECT ${EVENT_COLUMNS} FROM events
        WHERE (tx_id, position) > ($1::text::xid8, $2::bigint)
          AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-       ORDER BY tx_id, position
+       ORDER BY events.tx_id, events.position
        LIMIT $3`,
       [after.txId, after.position, limit],
     );
