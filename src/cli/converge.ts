@@ -1,10 +1,15 @@
 import 'reflect-metadata';
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { createViewStore } from '../../read-model/view-store/create-view-store';
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { createPool, migrate, redact } from '../postgres';
 import { seedDemoCatalog } from '../seed';
+import { CliError, EXIT } from './cli-support';
+import { deadLettersCommand } from './dead-letters.command';
+import { rebuildCommand } from './rebuild.command';
+import { statusCommand } from './status.command';
+import { verifyCommand } from './verify.command';
 
 /** The operator's command line: `npx converge <verb>`; every verb has --help. */
 const program = new Command()
@@ -48,7 +53,28 @@ program
     }
   });
 
-program.parseAsync(process.argv).catch((error) => {
-  console.error(error instanceof ConfigError ? error.message : `converge: ${error instanceof Error ? error.message : error}`);
-  process.exit(error instanceof ConfigError ? 78 : 1);
-});
+program
+  .addCommand(rebuildCommand())
+  .addCommand(verifyCommand())
+  .addCommand(statusCommand())
+  .addCommand(deadLettersCommand());
+
+/** Usage errors (unknown verb or option, bad value) exit 2, like an unknown projection, on every verb. */
+function exitTwoOnUsageErrors(command: Command): void {
+  command.showHelpAfterError().exitOverride((error) => {
+    if (['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code)) throw error;
+    throw new CommanderError(EXIT.usage, error.code, error.message);
+  });
+  command.commands.forEach(exitTwoOnUsageErrors);
+}
+exitTwoOnUsageErrors(program);
+
+program
+  .parseAsync(process.argv)
+  .then(() => process.exit(process.exitCode ?? EXIT.ok))
+  .catch((error) => {
+    if (error instanceof CommanderError) process.exit(error.exitCode); // commander printed its message already
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(error instanceof ConfigError ? message : `converge: ${message}`);
+    process.exit(error instanceof CliError ? error.exitCode : error instanceof ConfigError ? 78 : EXIT.failure);
+  });

@@ -1,0 +1,137 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Pool } from 'pg';
+import type { EventLog, LeaseHolder, RebuildLease, RebuildLeases } from '../../read-model/rebuild/event-log';
+import { LeaseHeldError } from '../../read-model/rebuild/event-log';
+import { EventStore, toRecordedEvent } from '../../write-model/event-store/event-store';
+import { parseOrderKey, RecordedEvent } from '../contracts';
+
+/** The rebuild's view of the PostgreSQL event log: the relay's horizon and order, rows mapped by the EventStore. */
+export class PostgresEventLog implements EventLog {
+  private readonly events: EventStore;
+
+  constructor(private readonly pool: Pool) {
+    this.events = new EventStore(pool);
+  }
+
+  /**
+   * EventStore.readAllAfter's horizon, ordered by the xid8 column itself: its ORDER BY names the
+   * text alias of tx_id, which sorts every remaining row as text (slow, and wrong across a digit
+   * boundary), while this reads the (tx_id, position) index in order.
+   */
+  async readAfter(afterKey: string, limit: number, types?: string[]): Promise<RecordedEvent[]> {
+    const { txId, position } = parseOrderKey(afterKey);
+    const { rows } = await this.pool.query(
+      `SELECT e.position, e.tx_id::text AS tx_id, e.event_id, e.stream_id, e.stream_type, e.stream_version,
+              e.event_type, e.schema_version, e.data, e.metadata, e.recorded_at
+         FROM events e
+        WHERE (e.tx_id, e.position) > ($1::text::xid8, $2::bigint)
+          AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+          AND ($4::text[] IS NULL OR e.event_type = ANY($4::text[]))
+        ORDER BY e.tx_id, e.position
+        LIMIT $3`,
+      [txId, position, limit, types ?? null],
+    );
+    return rows.map(toRecordedEvent);
+  }
+
+  async countAfter(afterKey: string, types?: string[]): Promise<{ count: number; oldestRecordedAt: Date | null }> {
+    const { txId, position } = parseOrderKey(afterKey);
+    const { rows } = await this.pool.query(
+      `SELECT count(*)::bigint AS count, min(recorded_at) AS oldest FROM events
+        WHERE (tx_id, position) > ($1::text::xid8, $2::bigint) AND ($3::text[] IS NULL OR event_type = ANY($3::text[]))`,
+      [txId, position, types ?? null],
+    );
+    return { count: rows[0].count, oldestRecordedAt: rows[0].oldest };
+  }
+
+  /** The relay's checkpoint for a namespace and the log's head, for `converge status`. */
+  async relayProgress(namespace: string) {
+    const { rows } = await this.pool.query(
+      `SELECT r.tx_id::text AS tx_id, r.position, r.updated_at,
+              (SELECT count(*) FROM events e WHERE (e.tx_id, e.position) > (r.tx_id, r.position))::bigint AS behind
+         FROM relay_checkpoints r WHERE r.namespace = $1`,
+      [namespace],
+    );
+    const head = await this.events.head();
+    const row = rows[0];
+    return {
+      checkpoint: row ? { txId: String(row.tx_id), position: Number(row.position), updatedAt: row.updated_at as Date } : null,
+      head: { position: Number(head.lastPosition), events: Number(head.count) },
+      behind: row ? Number(row.behind) : Number(head.count),
+    };
+  }
+}
+
+/** Both advisory-lock keys: one for every rebuild lease, one per namespace and projection. */
+const LOCK_SQL = `hashtext('converge-rebuild'), hashtext($1::text || '/' || $2::text)`;
+
+/**
+ * Rebuild leases as PostgreSQL advisory locks on the write store, held by a connection of
+ * their own: a second rebuild is refused at once, and the lease ends with the process that
+ * holds it (Ctrl-C, SIGKILL, a lost connection), so no expiry is needed.
+ */
+export class PostgresRebuildLeases implements RebuildLeases {
+  constructor(private readonly databaseUrl: string, private readonly pool: Pool, private readonly namespace: string) {}
+
+  async acquire(projection: string): Promise<RebuildLease> {
+    const client = new Client({
+      connectionString: this.databaseUrl,
+      application_name: `converge rebuild ${projection} (pid ${process.pid})`.slice(0, 63),
+    });
+    await client.connect();
+    client.on('error', () => undefined); // a lost connection releases the lock; the next query reports it
+    try {
+      const { rows } = await client.query(`SELECT pg_try_advisory_lock(${LOCK_SQL}) AS locked`, [this.namespace, projection]);
+      if (!rows[0].locked) throw new LeaseHeldError(projection, await this.holder(projection));
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    return {
+      freezeLog: (timeoutMs) => this.freeze(client, timeoutMs),
+      release: () => client.end().catch(() => undefined),
+    };
+  }
+
+  async holder(projection: string): Promise<LeaseHolder | undefined> {
+    const { rows } = await this.pool.query(
+      `SELECT a.application_name, a.backend_start FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND l.classid = hashtext('converge-rebuild')::oid AND l.objid = hashtext($1::text || '/' || $2::text)::oid
+          AND l.objsubid = 2`,
+      [this.namespace, projection],
+    );
+    if (!rows[0]) return undefined;
+    return { holder: rows[0].application_name || 'another session', since: rows[0].backend_start ?? null };
+  }
+
+  /**
+   * Takes a transaction id and keeps its transaction open: every later transaction's events
+   * have a larger tx_id, and the relay only reads below the oldest running one, so the
+   * published log stops at what is committed now. Ready once all older transactions are done.
+   */
+  private async freeze(client: Client, timeoutMs: number): Promise<{ release(): Promise<void> }> {
+    await client.query('BEGIN');
+    const release = async () => {
+      await client.query('ROLLBACK');
+    };
+    try {
+      const { rows } = await client.query('SELECT pg_current_xact_id()::text AS xid');
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const { rows: ready } = await this.pool.query(
+          'SELECT pg_snapshot_xmin(pg_current_snapshot()) >= $1::text::xid8 AS ready',
+          [rows[0].xid],
+        );
+        if (ready[0].ready) return { release };
+        if (Date.now() > deadline) {
+          throw new Error(`transactions older than the handover are still running after ${timeoutMs} ms; try again`);
+        }
+        await sleep(10);
+      }
+    } catch (error) {
+      await release().catch(() => undefined);
+      throw error;
+    }
+  }
+}
