@@ -1,12 +1,11 @@
-import { ConsistencyQuery } from '../query-api/consistency.query';
+import { PageQuery } from '../query-api/consistency.query';
 import { Controller, Get, Inject, Param, Query, Res, Req } from '@nestjs/common';
 import { ApiParam, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
 import type { Request, Response } from 'express';
 import { validationProblem } from '../../src/http/problem';
-import { CleanText, NumberParam } from '../../src/http/validation';
 import { VIEW_STORE } from '../query-api/tokens';
-import {ViewReader, decodeCursor, encodeCursor} from '../query-api/view-response';
+import { findPage, pageRequest, ViewReader } from '../query-api/view-response';
 import type { FilterCondition, ViewStore } from '../view-store/view-store';
 import { ApiViewQuery } from '../query-api/view.openapi';
 import { CUSTOMER_ORDERS, customerOrdersProjection } from './customer-orders.projection';
@@ -15,26 +14,11 @@ import { CustomerOrderResponse } from './customer-orders.response.dto';
 const STATUSES = ['pending', 'stock_reserved', 'paid', 'confirmed', 'shipped', 'rejected', 'cancelled'];
 const CUSTOMER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-export class CustomerOrdersQuery extends ConsistencyQuery {
+export class CustomerOrdersQuery extends PageQuery {
   @ApiPropertyOptional({ enum: STATUSES })
   @IsOptional()
   @IsIn(STATUSES)
   status?: string;
-
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @NumberParam()
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page', minLength: 1, maxLength: 500 })
-  @IsOptional()
-  @IsString()
-  @CleanText()
-  @Length(1, 500)
-  cursor?: string;
 }
 
 @ApiTags('orders')
@@ -58,20 +42,12 @@ export class CustomerOrdersController {
     if (!CUSTOMER_ID.test(customerId)) {
       throw validationProblem([{ field: 'id', messages: ['customer id must be 1-64 letters, digits, "_" or "-"'] }]);
     }
-    const limit = query.limit ?? 20;
+    const request = pageRequest(query, 'placedAt', { field: 'placedAt', direction: 'desc' });
     const filter: FilterCondition[] = [{ field: 'customerId', op: 'eq', value: customerId }];
     if (query.status) filter.push({ field: 'status', op: 'eq', value: query.status });
-    const { result: found, view: meta } = await this.views.read(req, res, customerOrdersProjection.name, () =>
-      this.store.find(CUSTOMER_ORDERS, {
-        filter,
-        sort: { field: 'placedAt', direction: 'desc' },
-        after: query.cursor ? decodeCursor(query.cursor, 'placedAt') : undefined,
-        limit: limit + 1,
-      }),
+    const { result, view } = await this.views.read(req, res, customerOrdersProjection.name, () =>
+      findPage(this.store, CUSTOMER_ORDERS, request, filter),
     );
-    const page = found.slice(0, limit);
-    const last = page[page.length - 1];
-    const nextCursor = found.length > limit && last ? encodeCursor('placedAt', last.doc.placedAt, last.id) : null;
-    return { data: page.map((d) => d.doc), page: { limit, nextCursor }, view: meta };
+    return { data: result.docs, page: result.page, view };
   }
 }

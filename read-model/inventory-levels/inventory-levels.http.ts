@@ -1,13 +1,12 @@
 import { Controller, Get, Inject, Param, Query, Res, Req } from '@nestjs/common';
 import { ApiParam, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
-import { CleanText, NumberParam } from '../../src/http/validation';
+import { IsIn, IsOptional } from 'class-validator';
 import type { Request, Response } from 'express';
 import { SKU_PATTERN } from '../../src/contracts';
 import { validationProblem } from '../../src/http/problem';
 import { VIEW_STORE } from '../query-api/tokens';
-import { ConsistencyQuery } from '../query-api/consistency.query';
-import {ViewReader, decodeCursor, encodeCursor, notFound, notModified} from '../query-api/view-response';
+import { ConsistencyQuery, PageQuery } from '../query-api/consistency.query';
+import { findPage, notFound, notModified, pageRequest, ViewReader } from '../query-api/view-response';
 import type { FilterCondition, ViewStore } from '../view-store/view-store';
 import { ApiViewQuery, SKU_PARAM_SCHEMA } from '../query-api/view.openapi';
 import { INVENTORY } from './inventory-levels.projection';
@@ -15,26 +14,11 @@ import { InventoryLevelResponse } from './inventory-levels.response.dto';
 
 const PROJECTION = 'inventory-levels';
 
-export class ListInventoryQuery extends ConsistencyQuery {
+export class ListInventoryQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ['true', 'false'], description: 'only skus at or below (or above) the low-stock threshold' })
   @IsOptional()
   @IsIn(['true', 'false'])
   lowStock?: 'true' | 'false';
-
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @NumberParam()
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page', minLength: 1, maxLength: 500 })
-  @IsOptional()
-  @IsString()
-  @CleanText()
-  @Length(1, 500)
-  cursor?: string;
 }
 
 @ApiTags('inventory')
@@ -54,20 +38,10 @@ export class InventoryLevelsController {
     shape: 'page',
   })
   async list(@Query() query: ListInventoryQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
-    const limit = query.limit ?? 20;
+    const request = pageRequest(query, 'sku', { field: 'sku', direction: 'asc' });
     const filter: FilterCondition[] = query.lowStock ? [{ field: 'lowStock', op: 'eq', value: query.lowStock === 'true' }] : [];
-    const { result: found, view: meta } = await this.views.read(req, res, PROJECTION, () =>
-      this.store.find(INVENTORY, {
-        filter,
-        sort: { field: 'sku', direction: 'asc' },
-        after: query.cursor ? decodeCursor(query.cursor, 'sku') : undefined,
-        limit: limit + 1,
-      }),
-    );
-    const page = found.slice(0, limit);
-    const last = page[page.length - 1];
-    const nextCursor = found.length > limit && last ? encodeCursor('sku', last.doc.sku, last.id) : null;
-    return { data: page.map((d) => d.doc), page: { limit, nextCursor }, view: meta };
+    const { result, view } = await this.views.read(req, res, PROJECTION, () => findPage(this.store, INVENTORY, request, filter));
+    return { data: result.docs, page: result.page, view };
   }
 
   @Get(':sku')

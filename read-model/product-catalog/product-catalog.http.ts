@@ -5,7 +5,7 @@ import { validationProblem } from '../../src/http/problem';
 import { SKU_PATTERN } from '../../src/contracts';
 import { VIEW_STORE } from '../query-api/tokens';
 import { ConsistencyQuery } from '../query-api/consistency.query';
-import {ViewReader, decodeCursor, encodeCursor, notFound, notModified, valueAt} from '../query-api/view-response';
+import { findPage, notFound, notModified, pageRequest, ViewReader } from '../query-api/view-response';
 import type { FilterCondition, ViewStore } from '../view-store/view-store';
 import { ApiViewQuery, SKU_PARAM_SCHEMA } from '../query-api/view.openapi';
 import { ListProductsQuery } from './product-catalog.query.dto';
@@ -36,9 +36,10 @@ export class ProductCatalogController {
       throw validationProblem([{ field: 'minPrice', messages: ['minPrice must not exceed maxPrice'] }]);
     }
     const sortKey = query.sort ?? 'name';
-    const field = SORT_FIELDS[sortKey.replace('-', '') as keyof typeof SORT_FIELDS];
-    const direction = sortKey.startsWith('-') ? 'desc' : 'asc';
-    const limit = query.limit ?? 20;
+    const request = pageRequest(query, sortKey, {
+      field: SORT_FIELDS[sortKey.replace('-', '') as keyof typeof SORT_FIELDS],
+      direction: sortKey.startsWith('-') ? 'desc' : 'asc',
+    });
     const filter: FilterCondition[] = [];
     if (query.status) filter.push({ field: 'status', op: 'eq', value: query.status });
     if (query.q) filter.push({ field: 'name', op: 'contains', value: query.q });
@@ -46,19 +47,8 @@ export class ProductCatalogController {
     if (query.maxPrice !== undefined) filter.push({ field: 'price.amount', op: 'lte', value: query.maxPrice });
     if (query.inStock === 'true') filter.push({ field: 'available', op: 'gt', value: 0 });
     if (query.inStock === 'false') filter.push({ field: 'available', op: 'lte', value: 0 });
-    const { result: found, view: meta } = await this.views.read(req, res, PROJECTION, () =>
-      this.store.find(PRODUCTS, {
-        filter,
-        sort: { field, direction },
-        after: query.cursor ? decodeCursor(query.cursor, sortKey) : undefined,
-        limit: limit + 1,
-      }),
-    );
-    const page = found.slice(0, limit);
-    const last = page[page.length - 1];
-    const nextCursor =
-      found.length > limit && last ? encodeCursor(sortKey, valueAt(last.doc, field), last.id) : null;
-    return { data: page.map((d) => present(d.doc)), page: { limit, nextCursor }, view: meta };
+    const { result, view } = await this.views.read(req, res, PROJECTION, () => findPage(this.store, PRODUCTS, request, filter));
+    return { data: result.docs.map(present), page: result.page, view };
   }
 
   @Get(':sku')

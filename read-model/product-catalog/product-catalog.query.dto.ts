@@ -1,4 +1,4 @@
-import { ConsistencyQuery } from '../query-api/consistency.query';
+import { PageQuery } from '../query-api/consistency.query';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { CleanText, NumberParam } from '../../src/http/validation';
@@ -6,7 +6,7 @@ import { CleanText, NumberParam } from '../../src/http/validation';
 export const PRODUCT_SORTS = ['name', '-name', 'price', '-price'] as const;
 
 /** GET /products query: every parameter typed and bounded; anything else is a 400. */
-export class ListProductsQuery extends ConsistencyQuery {
+export class ListProductsQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ['active', 'discontinued'] })
   @IsOptional()
   @IsIn(['active', 'discontinued'])
@@ -44,19 +44,4 @@ export class ListProductsQuery extends ConsistencyQuery {
   @IsOptional()
   @IsIn(PRODUCT_SORTS)
   sort?: (typeof PRODUCT_SORTS)[number];
-
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @NumberParam()
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page', minLength: 1, maxLength: 500 })
-  @IsOptional()
-  @IsString()
-  @CleanText()
-  @Length(1, 500)
-  cursor?: string;
 }

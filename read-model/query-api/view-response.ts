@@ -2,7 +2,8 @@ import { NotFoundException } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ConsistencyToken, decodeToken } from '../../src/contracts';
 import { validationProblem } from '../../src/http/problem';
-import type { ViewStore } from '../view-store/view-store';
+import type { FilterCondition, ViewStore } from '../view-store/view-store';
+import { DEFAULT_PAGE_SIZE } from './consistency.query';
 import type { ViewFreshness } from './freshness';
 
 /** What every query answer says about the view it was read from. */
@@ -96,6 +97,33 @@ export function notModified(req: Request, res: Response, version: unknown): bool
 
 export function notFound(what: string): NotFoundException {
   return new NotFoundException(`${what} not found`);
+}
+
+/** A page request checked up front (a bad cursor is a 400 before any wait). */
+export interface PageRequest {
+  limit: number;
+  sortKey: string;
+  sort: { field: string; direction: 'asc' | 'desc' };
+  after?: { value: string | number | boolean | null; id: string };
+}
+
+export function pageRequest(
+  query: { limit?: number; cursor?: string },
+  sortKey: string,
+  sort: PageRequest['sort'],
+): PageRequest {
+  const after = query.cursor ? decodeCursor(query.cursor, sortKey) : undefined;
+  return { limit: query.limit ?? DEFAULT_PAGE_SIZE, sortKey, sort, after };
+}
+
+/** One page of a view: a document more than asked tells whether there is a next page. */
+export async function findPage(store: ViewStore, collection: string, request: PageRequest, filter: FilterCondition[]) {
+  const { limit, sort, sortKey, after } = request;
+  const found = await store.find(collection, { filter, sort, after, limit: limit + 1 });
+  const docs = found.slice(0, limit);
+  const last = docs[docs.length - 1];
+  const nextCursor = found.length > limit && last ? encodeCursor(sortKey, valueAt(last.doc, sort.field), last.id) : null;
+  return { docs: docs.map((d) => d.doc), page: { limit, nextCursor } };
 }
 
 /** Opaque keyset cursor bound to the sort it was made for. */
