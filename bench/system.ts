@@ -1,0 +1,77 @@
+import { Agent, request } from 'node:http';
+import { Config, loadConfig } from '../src/config';
+import { NATS_URL, freePort } from './harness';
+
+/** Configuration of in-process system pieces on the benchmark's own databases, namespace and ports. */
+export async function benchConfig(options: { writeUrl: string; readUrl?: string; namespace?: string }): Promise<Config> {
+  return loadConfig({
+    DATABASE_URL: options.writeUrl,
+    READ_STORE_URL: options.readUrl ?? options.writeUrl,
+    NATS_URL,
+    CONVERGE_NAMESPACE: options.namespace ?? 'bench',
+    COMMAND_API_PORT: String(await freePort()),
+    QUERY_API_PORT: String(await freePort()),
+    LOG_LEVEL: 'silent',
+  });
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+export interface JsonResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: any;
+}
+
+/** One JSON request over a keep-alive connection. */
+export function jsonRequest(method: string, url: string, body?: unknown): Promise<JsonResponse> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = request(
+      url,
+      {
+        method,
+        agent,
+        headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = text;
+          try {
+            parsed = text ? JSON.parse(text) : undefined;
+          } catch {
+            // not JSON: keep the text
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+export const benchSku = (i: number) => `BENCH-${String(i).padStart(5, '0')}`;
+
+/** Registers `count` products through the command API, `concurrency` at a time. */
+export async function registerProducts(commandUrl: string, count: number, concurrency = 16): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const sku = benchSku(next++);
+        const res = await jsonRequest('POST', `${commandUrl}/products`, {
+          sku,
+          name: `Bench product ${sku}`,
+          description: 'A product registered by the benchmark',
+          price: { amount: 1299, currency: 'EUR' },
+        });
+        if (res.status !== 201) throw new Error(`registering ${sku}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+      }
+    }),
+  );
+}
