@@ -31,6 +31,8 @@ export async function connectNats(url: string, name: string, logger?: Logger): P
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     waitOnFirstConnect: true,
+    // Async stack traces cost two Error objects per publish: a fifth of the relay's CPU.
+    noAsyncTraces: true,
   });
   if (logger) {
     void (async () => {

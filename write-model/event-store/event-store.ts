@@ -49,10 +49,11 @@ export class EventStore {
   constructor(private readonly pool: Pool) {}
 
   async readStream(streamId: string): Promise<{ version: number; events: RecordedEvent[] }> {
-    const { rows } = await this.pool.query(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version`,
-      [streamId],
-    );
+    const { rows } = await this.pool.query({
+      name: 'read-stream',
+      text: `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version`,
+      values: [streamId],
+    });
     const events = rows.map(toRecordedEvent);
     return { version: events.length ? events[events.length - 1].streamVersion : 0, events };
   }
@@ -100,6 +101,10 @@ export class EventStore {
       response?: (result: AppendResult) => R;
     },
   ): Promise<AppendResult> {
+    const [only] = streams;
+    if (streams.length === 1 && only.events.length > 0 && !options.idempotency) {
+      return this.appendInOneStatement(only, options.metadata);
+    }
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -142,6 +147,34 @@ export class EventStore {
     } finally {
       client.release();
     }
+  }
+
+  /** The common append (one stream, no idempotency key) as a single statement: claim and insert together. */
+  private async appendInOneStatement(stream: StreamAppend, metadata: EventMetadata): Promise<AppendResult> {
+    const target = stream.expectedVersion + stream.events.length;
+    const claim =
+      stream.expectedVersion === 0
+        ? {
+            name: 'new-stream',
+            sql: 'INSERT INTO streams (stream_id, stream_type, version) VALUES ($9, $10, $11) ON CONFLICT DO NOTHING RETURNING 1',
+            params: [stream.streamId, stream.streamType, target],
+          }
+        : {
+            name: 'next-version',
+            sql: 'UPDATE streams SET version = $10 WHERE stream_id = $9 AND version = $11 RETURNING 1',
+            params: [stream.streamId, target, stream.expectedVersion],
+          };
+    const rows = stream.events.map((event, index) => ({ stream, event, version: stream.expectedVersion + index + 1 }));
+    const events = await insertEvents(this.pool, rows, metadata, claim);
+    if (events.length === 0) {
+      throw new ConcurrencyError(stream.streamId, stream.expectedVersion, await this.streamVersion(stream.streamId));
+    }
+    return {
+      versions: { [stream.streamId]: target },
+      events,
+      txId: events[0].txId,
+      lastPosition: events[events.length - 1].position,
+    };
   }
 
   /** The outcome stored for an idempotency key, or undefined if the key is new. */
@@ -218,17 +251,27 @@ export class DuplicateRequest extends Error {
 
 export { ConcurrencyError, IdempotencyKeyReusedError };
 
+/**
+ * Inserts the events in one statement. With `claim` (a version claim on the streams table,
+ * parameters from $9), the insert happens only if the claim returned a row: the whole
+ * append is then one autocommit statement, a single round trip.
+ */
 async function insertEvents(
-  client: PoolClient,
+  client: Pick<PoolClient, 'query'>,
   rows: { stream: StreamAppend; event: NewEvent; version: number }[],
   metadata: EventMetadata,
+  claim?: { name: string; sql: string; params: unknown[] },
 ): Promise<RecordedEvent[]> {
   const ids = rows.map(() => randomUUID());
-  const { rows: inserted } = await client.query(
-    `INSERT INTO events (event_id, stream_id, stream_type, stream_version, event_type, schema_version, data, metadata)
+  const { rows: inserted } = await client.query({
+    // Named: each connection prepares the statement once instead of parsing and planning it per append.
+    name: claim ? `append-${claim.name}` : 'append-events',
+    text: `${claim ? `WITH claim AS (${claim.sql}) ` : ''}
+     INSERT INTO events (event_id, stream_id, stream_type, stream_version, event_type, schema_version, data, metadata)
      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[], $7::jsonb[], $8::jsonb[])
+     ${claim ? 'WHERE EXISTS (SELECT 1 FROM claim)' : ''}
      RETURNING position, tx_id::text AS tx_id, recorded_at`,
-    [
+    values: [
       ids,
       rows.map((r) => r.stream.streamId),
       rows.map((r) => r.stream.streamType),
@@ -237,8 +280,10 @@ async function insertEvents(
       rows.map((r) => currentSchemaVersion[r.event.type] ?? 1),
       rows.map((r) => JSON.stringify(r.event.data)),
       rows.map(() => JSON.stringify(metadata)),
+      ...(claim?.params ?? []),
     ],
-  );
+  });
+  if (inserted.length !== rows.length) return [];
   return rows.map((r, i) => ({
     position: inserted[i].position,
     txId: inserted[i].tx_id,

@@ -70,6 +70,8 @@ export class Relay {
   private resyncNeeded = true;
   private lastVerifiedAt = 0;
   private lastError?: Error;
+  private checkpointWrite?: Promise<void>;
+  private checkpointDirty = false;
   private loop?: Promise<void>;
   private stopping = false;
   private wake?: () => void;
@@ -104,6 +106,7 @@ export class Relay {
     this.wake?.();
     await this.loop;
     this.loop = undefined;
+    while (this.checkpointWrite) await this.checkpointWrite;
     (this.connectionEvents as { stop?: () => void } | undefined)?.stop?.();
     this.connectionEvents = undefined;
   }
@@ -127,12 +130,37 @@ export class Relay {
     // A full batch means a backlog: read the next one while this one is being published.
     if (events.length === this.batchSize) this.prefetch(events[events.length - 1]);
     await this.publish(events);
-    await this.options.pool.query(
-      `INSERT INTO relay_checkpoints (namespace, tx_id, position) VALUES ($1, $2::text::xid8, $3)
-       ON CONFLICT (namespace) DO UPDATE SET tx_id = EXCLUDED.tx_id, position = EXCLUDED.position, updated_at = now()`,
-      [this.options.namespace, this.cursor!.txId, this.cursor!.position],
-    );
+    this.recordCheckpoint();
     return events.length;
+  }
+
+  /**
+   * The PostgreSQL checkpoint is for status reports only (the stream's tail is what the relay
+   * trusts), so it is written off the publishing path, at most one write in flight.
+   */
+  private recordCheckpoint(): void {
+    if (this.checkpointWrite) {
+      this.checkpointDirty = true;
+      return;
+    }
+    const { txId, position } = this.cursor!;
+    this.checkpointWrite = this.options.pool
+      .query(
+        `INSERT INTO relay_checkpoints (namespace, tx_id, position) VALUES ($1, $2::text::xid8, $3)
+         ON CONFLICT (namespace) DO UPDATE SET tx_id = EXCLUDED.tx_id, position = EXCLUDED.position, updated_at = now()`,
+        [this.options.namespace, txId, position],
+      )
+      .then(
+        () => undefined,
+        (error) => this.options.logger?.warn({ err: error }, 'relay checkpoint not recorded'),
+      )
+      .finally(() => {
+        this.checkpointWrite = undefined;
+        if (this.checkpointDirty) {
+          this.checkpointDirty = false;
+          this.recordCheckpoint();
+        }
+      });
   }
 
   async status(): Promise<RelayStatus> {
