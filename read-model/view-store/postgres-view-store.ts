@@ -103,42 +103,44 @@ export class PostgresViewStore implements ViewStore {
     return rows[0].n;
   }
 
+  /**
+   * One statement, so one round trip and atomic: a data-modifying CTE per collection (the
+   * guard keeps stored rows whose order key is as new or newer), the dead letters, and the
+   * checkpoint, which only moves forward.
+   */
   async commit(batch: CommitBatch): Promise<void> {
-    const changes = latestChanges(batch.changes);
-    await this.transaction(async (client) => {
-      // One statement per collection: the guard keeps stored rows whose order key is as new or newer.
-      for (const [collection, list] of changes) {
-        const rows = list.map(({ id, doc, applied }) => ({ id, doc, applied }));
-        await client.query(
-          `INSERT INTO ${table(collection)} AS v (id, doc, applied)
-           SELECT c.id, c.doc, c.applied FROM jsonb_to_recordset($1::jsonb) AS c(id text, doc jsonb, applied text)
-           ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, applied = excluded.applied
-           WHERE v.applied < excluded.applied`,
-          [JSON.stringify(rows)],
-        );
-      }
-      const deadLetters = [...new Map((batch.deadLetters ?? []).map((d) => [`${d.projection}\u0000${d.eventId}`, d])).values()];
-      if (deadLetters.length > 0) {
-        await client.query(
-          `INSERT INTO dead_letters (projection, event_id, order_key, event, error, attempts, failed_at)
-           SELECT d."projection", d."eventId", d."orderKey", d."event", d."error", d."attempts", d."failedAt"
-             FROM jsonb_to_recordset($1::jsonb) AS d("projection" text, "eventId" text, "orderKey" text,
-                  "event" jsonb, "error" text, "attempts" int, "failedAt" timestamptz)
-           ON CONFLICT (projection, event_id) DO UPDATE SET order_key = excluded.order_key,
-             event = excluded.event, error = excluded.error, attempts = excluded.attempts, failed_at = excluded.failed_at`,
-          [JSON.stringify(deadLetters)],
-        );
-      }
-      const { orderKey, position, eventRecordedAt, pending } = batch.checkpoint;
-      await client.query(
-        `INSERT INTO projection_checkpoints AS cp (projection, order_key, position, event_recorded_at, pending, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (projection) DO UPDATE SET order_key = excluded.order_key, position = excluded.position,
-           event_recorded_at = excluded.event_recorded_at, pending = excluded.pending, updated_at = excluded.updated_at
-         WHERE cp.order_key < excluded.order_key`,
-        [batch.projection, orderKey, position, eventRecordedAt, pending, new Date()],
+    const params: unknown[] = [];
+    const param = (value: unknown) => `$${params.push(value)}`;
+    const steps: string[] = [];
+    for (const [collection, list] of latestChanges(batch.changes)) {
+      const rows = list.map(({ id, doc, applied }) => ({ id, doc, applied }));
+      steps.push(
+        `INSERT INTO ${table(collection)} AS v (id, doc, applied)
+         SELECT c.id, c.doc, c.applied FROM jsonb_to_recordset(${param(JSON.stringify(rows))}::jsonb) AS c(id text, doc jsonb, applied text)
+         ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, applied = excluded.applied
+         WHERE v.applied < excluded.applied`,
       );
-    });
+    }
+    const deadLetters = [...new Map((batch.deadLetters ?? []).map((d) => [`${d.projection}\u0000${d.eventId}`, d])).values()];
+    if (deadLetters.length > 0) {
+      steps.push(
+        `INSERT INTO dead_letters (projection, event_id, order_key, event, error, attempts, failed_at)
+         SELECT d."projection", d."eventId", d."orderKey", d."event", d."error", d."attempts", d."failedAt"
+           FROM jsonb_to_recordset(${param(JSON.stringify(deadLetters))}::jsonb) AS d("projection" text, "eventId" text, "orderKey" text,
+                "event" jsonb, "error" text, "attempts" int, "failedAt" timestamptz)
+         ON CONFLICT (projection, event_id) DO UPDATE SET order_key = excluded.order_key,
+           event = excluded.event, error = excluded.error, attempts = excluded.attempts, failed_at = excluded.failed_at`,
+      );
+    }
+    const { orderKey, position, eventRecordedAt, pending } = batch.checkpoint;
+    steps.push(
+      `INSERT INTO projection_checkpoints AS cp (projection, order_key, position, event_recorded_at, pending, updated_at)
+       VALUES (${[batch.projection, orderKey, position, eventRecordedAt, pending, new Date()].map(param).join(', ')})
+       ON CONFLICT (projection) DO UPDATE SET order_key = excluded.order_key, position = excluded.position,
+         event_recorded_at = excluded.event_recorded_at, pending = excluded.pending, updated_at = excluded.updated_at
+       WHERE cp.order_key < excluded.order_key`,
+    );
+    await this.pool.query(`WITH ${steps.map((sql, i) => `s${i} AS (${sql})`).join(',\n')} SELECT 1`, params);
   }
 
   async checkpoint(projection: string): Promise<Checkpoint | undefined> {
