@@ -12,7 +12,7 @@ import {
 import { decodeEvent, orderKey, ORIGIN_ORDER_KEY, RecordedEvent } from '../../src/contracts';
 import type { Logger } from '../../src/logger';
 import { CheckpointNotice, checkpointSubject, consumerName, ensureEventStream, eventStreamName } from '../../src/nats';
-import type { StoredDocument, ViewStore } from '../view-store/view-store';
+import type { StoredDocument, ViewChange, ViewStore } from '../view-store/view-store';
 import { applyBatch, BatchOutcome, documentsTouched } from './apply-batch';
 import type { Projection } from './projection';
 import { firstSequenceAfter } from './stream-position';
@@ -52,6 +52,10 @@ export class Projector {
   private running = false;
   private loop?: Promise<void>;
   private checkpointKey = ORIGIN_ORDER_KEY;
+  /** The commit of the batch before (acks and announcements chained after it). */
+  private committing: Promise<void> = Promise.resolve();
+  /** Documents the batch being committed changes: newer than what the store holds until it lands. */
+  private inFlight = new Map<string, Map<string, StoredDocument | null>>();
   private lastSeq?: number;
 
   constructor(private readonly options: ProjectorOptions) {
@@ -82,10 +86,13 @@ export class Projector {
     this.wake?.();
     await this.messages?.close().catch(() => undefined);
     await this.loop;
+    await this.committing.catch(() => undefined);
   }
 
   private async subscribe(): Promise<void> {
     await this.messages?.close().catch(() => undefined);
+    await this.committing;
+    this.inFlight = new Map();
     this.buffer = [];
     this.lastSeq = undefined;
     this.checkpointKey = (await this.options.store.checkpoint(this.name))?.orderKey ?? ORIGIN_ORDER_KEY;
@@ -149,41 +156,54 @@ export class Projector {
     return batch;
   }
 
+  /**
+   * Applies a batch while the previous one is still being committed (pipelining): documents
+   * the in-flight batch changed are taken from it rather than from the store, and commits
+   * (with their acks and announcements) still happen one after the other, in order.
+   */
   private async process(messages: JsMsg[]): Promise<void> {
-    const { projection, store, batchDelayMs } = this.options;
+    const { projection, batchDelayMs } = this.options;
     if (batchDelayMs) await sleep(batchDelayMs);
     const last = messages[messages.length - 1];
     const all = messages.map((m) => decodeEvent(m.data));
     const events = all.filter((e) => orderKey(e.txId, e.position) > this.checkpointKey);
     const finalEvent = all[all.length - 1];
     const checkpointKey = orderKey(finalEvent.txId, finalEvent.position);
-    if (events.length === 0) {
-      last.ack();
-      return;
-    }
-    const outcome = await this.retrying('apply', async () => {
-      const loaded = await this.load(events);
-      const result = applyBatch(projection, events, loaded, { maxAttempts: this.maxAttempts });
-      await store.commit({
-        projection: projection.name,
-        changes: result.changes,
-        deadLetters: result.deadLetters,
-        checkpoint: {
-          orderKey: checkpointKey,
-          position: finalEvent.position,
-          eventRecordedAt: new Date(finalEvent.recordedAt),
-          pending: last.info.pending,
-        },
-      });
-      return result;
-    }, messages);
-    last.ack();
     this.checkpointKey = checkpointKey;
-    this.announce(checkpointKey, finalEvent.position);
-    for (const dead of outcome.deadLetters) {
-      this.options.logger.error({ projection: this.name, eventId: dead.eventId, error: dead.error }, 'event dead-lettered');
+    const previous = this.committing;
+    if (events.length === 0) {
+      this.committing = previous.then(() => last.ack());
+      return previous;
     }
-    this.options.onBatch?.({ ...outcome, events: events.length, checkpoint: checkpointKey });
+    const overlay = this.inFlight;
+    const loaded = await this.retrying('load', () => this.load(events, overlay), messages);
+    const outcome = applyBatch(projection, events, loaded, { maxAttempts: this.maxAttempts });
+    const changed = documentsOf(outcome.changes);
+    this.inFlight = changed;
+    this.committing = previous.then(async () => {
+      await this.retrying('commit', () =>
+        this.options.store.commit({
+          projection: projection.name,
+          changes: outcome.changes,
+          deadLetters: outcome.deadLetters,
+          checkpoint: {
+            orderKey: checkpointKey,
+            position: finalEvent.position,
+            eventRecordedAt: new Date(finalEvent.recordedAt),
+            pending: last.info.pending,
+          },
+        }),
+      messages);
+      last.ack();
+      if (this.inFlight === changed) this.inFlight = new Map();
+      this.announce(checkpointKey, finalEvent.position);
+      for (const dead of outcome.deadLetters) {
+        this.options.logger.error({ projection: this.name, eventId: dead.eventId, error: dead.error }, 'event dead-lettered');
+      }
+      this.options.onBatch?.({ ...outcome, events: events.length, checkpoint: checkpointKey });
+    });
+    // The next batch is prepared while this one commits; never more than one commit in flight.
+    await previous;
   }
 
   /** Tells waiting readers (the query API) that the view now includes everything up to `key`. */
@@ -196,12 +216,19 @@ export class Projector {
     }
   }
 
-  private async load(events: RecordedEvent[]): Promise<Map<string, Map<string, StoredDocument>>> {
+  private async load(
+    events: RecordedEvent[],
+    overlay: Map<string, Map<string, StoredDocument | null>>,
+  ): Promise<Map<string, Map<string, StoredDocument>>> {
     const touched = documentsTouched(this.options.projection, events);
     const loaded = new Map<string, Map<string, StoredDocument>>();
     await Promise.all(
       [...touched].map(async ([collection, ids]) => {
-        loaded.set(collection, await this.options.store.getMany(collection, [...ids]));
+        const pending = overlay.get(collection) ?? new Map<string, StoredDocument | null>();
+        const fromStore = [...ids].filter((id) => !pending.has(id));
+        const docs = fromStore.length ? await this.options.store.getMany(collection, fromStore) : new Map();
+        for (const [id, doc] of pending) if (doc && ids.has(id)) docs.set(id, doc);
+        loaded.set(collection, docs);
       }),
     );
     return loaded;
@@ -221,4 +248,14 @@ export class Projector {
       }
     }
   }
+}
+
+/** The documents a batch's changes leave behind, by collection (null: deleted). */
+function documentsOf(changes: ViewChange[]): Map<string, Map<string, StoredDocument | null>> {
+  const docs = new Map<string, Map<string, StoredDocument | null>>();
+  for (const { collection, id, doc, applied } of changes) {
+    if (!docs.has(collection)) docs.set(collection, new Map());
+    docs.get(collection)!.set(id, doc ? { id, doc, applied } : null);
+  }
+  return docs;
 }
