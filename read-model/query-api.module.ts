@@ -29,7 +29,7 @@ export class QueryApiModule {
       providers: [
         { provide: VIEW_STORE, useValue: store },
         { provide: ViewFreshness, useValue: freshness },
-        { provide: ViewReader, useValue: new ViewReader(store, freshness) },
+        { provide: ViewReader, useValue: new ViewReader(freshness) },
         { provide: READINESS_CHECKS, useValue: { readStore: () => store.checkpoints() } },
       ],
     };

@@ -22,6 +22,8 @@ export interface CheckpointNotice {
   projection: string;
   orderKey: string;
   position: number;
+  /** ISO time the last applied event was recorded. */
+  eventRecordedAt: string;
 }
 
 export async function connectNats(url: string, name: string, logger?: Logger): Promise<NatsConnection> {

@@ -196,7 +196,7 @@ export class Projector {
       messages);
       last.ack();
       if (this.inFlight === changed) this.inFlight = new Map();
-      this.announce(checkpointKey, finalEvent.position);
+      this.announce(checkpointKey, finalEvent);
       for (const dead of outcome.deadLetters) {
         this.options.logger.error({ projection: this.name, eventId: dead.eventId, error: dead.error }, 'event dead-lettered');
       }
@@ -207,8 +207,13 @@ export class Projector {
   }
 
   /** Tells waiting readers (the query API) that the view now includes everything up to `key`. */
-  private announce(key: string, position: number): void {
-    const notice: CheckpointNotice = { projection: this.name, orderKey: key, position };
+  private announce(key: string, event: RecordedEvent): void {
+    const notice: CheckpointNotice = {
+      projection: this.name,
+      orderKey: key,
+      position: event.position,
+      eventRecordedAt: new Date(event.recordedAt).toISOString(),
+    };
     try {
       this.options.nc.publish(checkpointSubject(this.options.namespace), JSON.stringify(notice));
     } catch {

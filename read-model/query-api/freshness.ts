@@ -7,6 +7,8 @@ import type { Checkpoint, ViewStore } from '../view-store/view-store';
 /** Re-read of the checkpoint while waiting, in case a notice was lost (NATS down): slow, never a tight loop. */
 const RECHECK_MS = 250;
 const CONSUMER_INFO_TTL_MS = 200;
+/** A checkpoint learnt from a notice or read from the store is trusted this long before re-reading it. */
+const CHECKPOINT_TTL_MS = 1_000;
 
 interface Waiter {
   key: string;
@@ -20,6 +22,7 @@ interface Waiter {
  */
 export class ViewFreshness {
   private readonly known = new Map<string, string>();
+  private readonly latest = new Map<string, { at: number; checkpoint: Checkpoint }>();
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly consumerInfo = new Map<string, { at: number; pending: Promise<number | undefined> }>();
 
@@ -35,7 +38,14 @@ export class ViewFreshness {
           if (error) return;
           try {
             const notice = JSON.parse(message.string()) as CheckpointNotice;
-            this.advance(notice.projection, notice.orderKey);
+            this.remember({
+              projection: notice.projection,
+              orderKey: notice.orderKey,
+              position: notice.position,
+              eventRecordedAt: new Date(notice.eventRecordedAt),
+              pending: 0,
+              updatedAt: new Date(),
+            });
           } catch (cause) {
             this.logger?.warn({ err: cause }, 'unreadable checkpoint notice');
           }
@@ -59,6 +69,18 @@ export class ViewFreshness {
     return false;
   }
 
+  /**
+   * The projection's checkpoint without a read-store query per request: projectors announce
+   * each one; the store is asked only when none was heard for a second (NATS down, idle view).
+   */
+  async checkpoint(projection: string): Promise<Checkpoint | undefined> {
+    const cached = this.latest.get(projection);
+    if (cached && Date.now() - cached.at < CHECKPOINT_TTL_MS) return cached.checkpoint;
+    const stored = await this.store.checkpoint(projection);
+    if (stored) this.remember(stored);
+    return stored ?? cached?.checkpoint;
+  }
+
   /** Events the projection has not applied yet, from its JetStream consumer (cached briefly). */
   async pendingEvents(projection: string, checkpoint: Checkpoint | undefined): Promise<number> {
     if (!this.nc) return checkpoint?.pending ?? 0;
@@ -77,8 +99,16 @@ export class ViewFreshness {
     const known = this.known.get(projection);
     if (known && known >= key) return true;
     const checkpoint = await this.store.checkpoint(projection);
-    if (checkpoint) this.advance(projection, checkpoint.orderKey);
+    if (checkpoint) this.remember(checkpoint);
     return !!checkpoint && checkpoint.orderKey >= key;
+  }
+
+  private remember(checkpoint: Checkpoint): void {
+    const cached = this.latest.get(checkpoint.projection);
+    if (!cached || cached.checkpoint.orderKey <= checkpoint.orderKey) {
+      this.latest.set(checkpoint.projection, { at: Date.now(), checkpoint });
+    }
+    this.advance(checkpoint.projection, checkpoint.orderKey);
   }
 
   private notified(projection: string, key: string, timeoutMs: number): Promise<boolean> {

@@ -29,10 +29,7 @@ export const MAX_WAIT_MS = 10_000;
  * describes the view's freshness in the body (`view`) and in headers.
  */
 export class ViewReader {
-  constructor(
-    private readonly store: ViewStore,
-    private readonly freshness: ViewFreshness,
-  ) {}
+  constructor(private readonly freshness: ViewFreshness) {}
 
   async read<T>(req: Request, res: Response, projection: string, fetch: () => Promise<T>): Promise<{ result: T; view: ViewMeta }> {
     const token = tokenOf(req);
@@ -42,7 +39,7 @@ export class ViewReader {
       res.setHeader('Preference-Applied', `wait=${waitMs / 1000}`);
       reached = await this.freshness.waitFor(projection, token, waitMs);
     }
-    const [result, checkpoint] = await Promise.all([fetch(), this.store.checkpoint(projection)]);
+    const [result, checkpoint] = await Promise.all([fetch(), this.freshness.checkpoint(projection)]);
     const now = Date.now();
     const events = await this.freshness.pendingEvents(projection, checkpoint);
     const recorded = checkpoint?.eventRecordedAt ? new Date(checkpoint.eventRecordedAt).getTime() : now;
