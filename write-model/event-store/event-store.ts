@@ -60,10 +60,11 @@ export class EventStore {
 
   /** Several streams in one round trip (e.g. every product an order names). */
   async readStreams(streamIds: string[]): Promise<Map<string, { version: number; events: RecordedEvent[] }>> {
-    const { rows } = await this.pool.query(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version`,
-      [streamIds],
-    );
+    const { rows } = await this.pool.query({
+      name: 'read-streams',
+      text: `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version`,
+      values: [streamIds],
+    });
     const streams = new Map(streamIds.map((id) => [id, { version: 0, events: [] as RecordedEvent[] }]));
     for (const event of rows.map(toRecordedEvent)) {
       const stream = streams.get(event.streamId)!;

@@ -72,10 +72,10 @@ abstract class StockCommandHandler implements ICommandHandler<StockBusCommand, C
   execute({ command, context }: StockBusCommand): Promise<CommandResult> {
     const { sku } = command;
     return this.aggregates.run(context, stockStreamId(sku), async () => {
-      const [product, stock] = await Promise.all([
-        this.aggregates.load(productDecider, productStreamId(sku)),
-        this.aggregates.load(stockDecider, stockStreamId(sku)),
-      ]);
+      const [product, stock] = await this.aggregates.loadPair(
+        { decider: productDecider, streamId: productStreamId(sku) },
+        { decider: stockDecider, streamId: stockStreamId(sku) },
+      );
       if (product.state.status === 'unregistered') {
         throw new NotFoundError(`product ${sku} does not exist`, 'unknown-product', { sku });
       }

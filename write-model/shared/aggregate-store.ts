@@ -63,6 +63,19 @@ export class AggregateStore {
     return { state: fold(decider, events as unknown as E[]), version, last: events[events.length - 1] };
   }
 
+  /** Two aggregates of different kinds in one round trip. */
+  async loadPair<S1, C1, E1 extends NewEvent, S2, C2, E2 extends NewEvent>(
+    first: { decider: Decider<S1, C1, E1>; streamId: string },
+    second: { decider: Decider<S2, C2, E2>; streamId: string },
+  ): Promise<[Loaded<S1>, Loaded<S2>]> {
+    const streams = await this.events.readStreams([first.streamId, second.streamId]);
+    const loaded = <S, C, E extends NewEvent>(decider: Decider<S, C, E>, streamId: string): Loaded<S> => {
+      const { version, events } = streams.get(streamId)!;
+      return { state: fold(decider, events as unknown as E[]), version, last: events[events.length - 1] };
+    };
+    return [loaded(first.decider, first.streamId), loaded(second.decider, second.streamId)];
+  }
+
   /** Several aggregates of one kind in one round trip. */
   async loadMany<S, C, E extends NewEvent>(decider: Decider<S, C, E>, streamIds: string[]): Promise<Map<string, Loaded<S>>> {
     const streams = await this.events.readStreams(streamIds);
