@@ -135,11 +135,15 @@ export const visibilityBenchmark: Benchmark = {
       );
     }
     const issuedIn = (performance.now() - started) / 1000;
-    await Promise.all(inFlight);
-    if (failures.length) throw new Error(`${failures.length} commands failed, first: ${String(failures[0])}`);
-    await waitFor(() => pending.size === 0, 30_000, 'every command to show in the view');
-    rechecking = false;
-    await recheck;
+    try {
+      await Promise.all(inFlight);
+      if (failures.length) throw new Error(`${failures.length} commands failed, first: ${String(failures[0])}`);
+      await waitFor(() => pending.size === 0, 30_000, 'every command to show in the view');
+    } finally {
+      // Stop re-reading the checkpoint before the store is closed, whatever happened.
+      rechecking = false;
+      await recheck;
+    }
 
     // The query API shows what the checkpoint says: every receipt of a sample of skus is in GET /inventory/{sku}.
     for (const sku of [benchSku(0), benchSku(SKUS - 1)]) {

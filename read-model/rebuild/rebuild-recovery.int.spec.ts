@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PostgresRebuildLeases } from '../../src/cli/postgres-event-log';
 import { startTestSystem, TestSystem } from '../../test/support/system';
-import { appendCatalogHistory, assertBuilt, caughtUp, finished, runConverge, spawnConverge } from './rebuild.test-support';
+import { appendCatalogHistory, assertBuilt, caughtUp, finished, runConverge, spawnConverge } from '../../test/support/rebuild';
 
 const SHADOW_CHECKPOINT = 'product-catalog@rebuild';
 

@@ -1,5 +1,5 @@
 import { startTestSystem, TestSystem, http } from '../../test/support/system';
-import { appendCatalogHistory, assertBuilt, caughtUp, logHead, runConverge } from './rebuild.test-support';
+import { appendCatalogHistory, assertBuilt, caughtUp, logHead, runConverge } from '../../test/support/rebuild';
 
 const LARGE = process.env.CONVERGE_LARGE_TESTS === '1';
 

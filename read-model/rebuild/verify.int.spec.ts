@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 import { orderKey, parseOrderKey } from '../../src/contracts';
 import { startTestSystem, TestSystem } from '../../test/support/system';
-import { appendCatalogHistory, assertBuilt, caughtUp, runConverge } from './rebuild.test-support';
+import { appendCatalogHistory, assertBuilt, caughtUp, runConverge } from '../../test/support/rebuild';
 
 describe('converge verify', () => {
   let system: TestSystem;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { productCatalogProjection } from '../../read-model/product-catalog/product-catalog.projection';
 import { applyBatch } from '../../read-model/projector/apply-batch';
-import { assertBuilt, runConverge } from '../../read-model/rebuild/rebuild.test-support';
+import { assertBuilt, runConverge } from '../../test/support/rebuild';
 import type { DeadLetter } from '../../read-model/view-store/view-store';
 import { EventStore } from '../../write-model/event-store/event-store';
 import { startTestSystem, TestSystem } from '../../test/support/system';

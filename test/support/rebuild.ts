@@ -10,7 +10,7 @@ import type { Pool } from 'pg';
 import { EventStore, StreamAppend } from '../../write-model/event-store/event-store';
 import { orderKey } from '../../src/contracts';
 import { projectRoot } from '../../src/paths';
-import type { ViewStore } from '../view-store/view-store';
+import type { ViewStore } from '../../read-model/view-store/view-store';
 
 /**
  * Appends `products` product streams of `eventsPerProduct` events each (registration, then
