@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Pool } from 'pg';
 import type { EventLog, LeaseHolder, RebuildLease, RebuildLeases } from '../../read-model/rebuild/event-log';
 import { LeaseHeldError } from '../../read-model/rebuild/event-log';
-import { EventStore, toRecordedEvent } from '../../write-model/event-store/event-store';
+import { EventStore } from '../../write-model/event-store/event-store';
 import { parseOrderKey, RecordedEvent } from '../contracts';
 
 /** The rebuild's view of the PostgreSQL event log: the relay's horizon and order, rows mapped by the EventStore. */
@@ -13,25 +13,9 @@ export class PostgresEventLog implements EventLog {
     this.events = new EventStore(pool);
   }
 
-  /**
-   * EventStore.readAllAfter's horizon, ordered by the xid8 column itself: its ORDER BY names the
-   * text alias of tx_id, which sorts every remaining row as text (slow, and wrong across a digit
-   * boundary), while this reads the (tx_id, position) index in order.
-   */
-  async readAfter(afterKey: string, limit: number, types?: string[]): Promise<RecordedEvent[]> {
-    const { txId, position } = parseOrderKey(afterKey);
-    const { rows } = await this.pool.query(
-      `SELECT e.position, e.tx_id::text AS tx_id, e.event_id, e.stream_id, e.stream_type, e.stream_version,
-              e.event_type, e.schema_version, e.data, e.metadata, e.recorded_at
-         FROM events e
-        WHERE (e.tx_id, e.position) > ($1::text::xid8, $2::bigint)
-          AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
-          AND ($4::text[] IS NULL OR e.event_type = ANY($4::text[]))
-        ORDER BY e.tx_id, e.position
-        LIMIT $3`,
-      [txId, position, limit, types ?? null],
-    );
-    return rows.map(toRecordedEvent);
+  /** The relay's horizon and order (EventStore.readAllAfter), optionally only some event types. */
+  readAfter(afterKey: string, limit: number, types?: string[]): Promise<RecordedEvent[]> {
+    return this.events.readAllAfter(parseOrderKey(afterKey), limit, types);
   }
 
   async countAfter(afterKey: string, types?: string[]): Promise<{ count: number; oldestRecordedAt: Date | null }> {

@@ -193,14 +193,20 @@ export class EventStore {
    * so a sequence value taken by a slow transaction is never skipped, and a rolled-back
    * one is never waited for.
    */
-  async readAllAfter(after: { txId: string; position: number }, limit: number): Promise<RecordedEvent[]> {
+  async readAllAfter(
+    after: { txId: string; position: number },
+    limit: number,
+    /** Only these event types (the others are skipped without being read); all when absent. */
+    types?: string[],
+  ): Promise<RecordedEvent[]> {
     const { rows } = await this.pool.query(
       `SELECT ${EVENT_COLUMNS} FROM events
        WHERE (tx_id, position) > ($1::text::xid8, $2::bigint)
          AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+         AND ($4::text[] IS NULL OR event_type = ANY($4::text[]))
        ORDER BY events.tx_id, events.position
        LIMIT $3`,
-      [after.txId, after.position, limit],
+      [after.txId, after.position, limit, types ?? null],
     );
     return rows.map(toRecordedEvent);
   }
