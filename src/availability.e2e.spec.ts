@@ -41,4 +41,18 @@ describe('availability while NATS is down', () => {
     const { body } = await http('GET', `${system.queryUrl}/products?limit=100`);
     expect(body.data.map((p: { sku: string }) => p.sku).sort()).toEqual(['UP-1', ...skus].sort());
   });
+
+  it('starts the query API and serves reads while NATS is unreachable', async () => {
+    await system.stop('query-api');
+    await nats.stop();
+    try {
+      await system.start('query-api');
+      const list = await http('GET', `${system.queryUrl}/products?limit=100`);
+      expect(list.status).toBe(200);
+      expect(list.body.data.length).toBeGreaterThan(0);
+      expect((await http('GET', `${system.queryUrl}/health/ready`)).status).toBe(200);
+    } finally {
+      await nats.restart();
+    }
+  });
 });

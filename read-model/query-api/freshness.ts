@@ -26,32 +26,35 @@ export class ViewFreshness {
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly consumerInfo = new Map<string, { at: number; pending: Promise<number | undefined> }>();
 
+  private nc?: NatsConnection;
+
   constructor(
     private readonly store: ViewStore,
-    private readonly nc: NatsConnection | undefined,
     private readonly namespace: string,
     private readonly logger?: Logger,
-  ) {
-    if (nc) {
-      nc.subscribe(checkpointSubject(namespace), {
-        callback: (error, message) => {
-          if (error) return;
-          try {
-            const notice = JSON.parse(message.string()) as CheckpointNotice;
-            this.remember({
-              projection: notice.projection,
-              orderKey: notice.orderKey,
-              position: notice.position,
-              eventRecordedAt: new Date(notice.eventRecordedAt),
-              pending: 0,
-              updatedAt: new Date(),
-            });
-          } catch (cause) {
-            this.logger?.warn({ err: cause }, 'unreadable checkpoint notice');
-          }
-        },
-      });
-    }
+  ) {}
+
+  /** Starts listening to checkpoint notices; until then (NATS unreachable) waits re-read the store. */
+  attach(nc: NatsConnection): void {
+    this.nc = nc;
+    nc.subscribe(checkpointSubject(this.namespace), {
+      callback: (error, message) => {
+        if (error) return;
+        try {
+          const notice = JSON.parse(message.string()) as CheckpointNotice;
+          this.remember({
+            projection: notice.projection,
+            orderKey: notice.orderKey,
+            position: notice.position,
+            eventRecordedAt: new Date(notice.eventRecordedAt),
+            pending: 0,
+            updatedAt: new Date(),
+          });
+        } catch (cause) {
+          this.logger?.warn({ err: cause }, 'unreadable checkpoint notice');
+        }
+      },
+    });
   }
 
   /**

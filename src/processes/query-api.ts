@@ -17,9 +17,13 @@ export async function startQueryApi(config: Config, logger: Logger): Promise<{ a
   for (const projection of allProjections(config)) {
     for (const view of projection.views) await store.ensureCollection(view);
   }
-  // NATS only carries checkpoint notices and consumer lag here; without it reads still work.
-  const nc = await connectNats(config.natsUrl, 'converge-query-api', logger);
-  const freshness = new ViewFreshness(store, nc, config.namespace, logger);
+  // NATS only carries checkpoint notices and consumer lag here: the API serves without it and
+  // starts listening once it connects.
+  const freshness = new ViewFreshness(store, config.namespace, logger);
+  const connecting = connectNats(config.natsUrl, 'converge-query-api', logger).then((nc) => {
+    freshness.attach(nc);
+    return nc;
+  });
   const app = await createHttpApp(QueryApiModule.forRoot(store, freshness), { logger, mappers: [readModelProblem], openapi: QUERY_API });
   await app.listen(config.queryApiPort, '0.0.0.0');
   logger.info({ port: config.queryApiPort }, 'query API listening');
@@ -27,7 +31,9 @@ export async function startQueryApi(config: Config, logger: Logger): Promise<{ a
     app,
     async stop() {
       await app.close();
-      await nc.drain().catch(() => undefined);
+      const nc = await Promise.race([connecting, Promise.resolve(undefined)]);
+      if (nc) await nc.drain().catch(() => undefined);
+      else void connecting.then((late) => late.close());
       await store.close();
     },
   };

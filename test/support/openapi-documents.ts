@@ -16,7 +16,7 @@ export async function buildOpenApiDocuments(): Promise<{ command: OpenAPIObject;
   const logger = createLogger('openapi', 'silent');
   const store = {} as ViewStore;
   const commandApp = await createHttpApp(CommandApiModule.forRoot({} as Pool), { logger, openapi: COMMAND_API });
-  const queryApp = await createHttpApp(QueryApiModule.forRoot(store, new ViewFreshness(store, undefined, 'openapi')), {
+  const queryApp = await createHttpApp(QueryApiModule.forRoot(store, new ViewFreshness(store, 'openapi')), {
     logger,
     openapi: QUERY_API,
   });
