@@ -35,7 +35,6 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
   app.use(rejectReservedKeys);
   app.useGlobalPipes(strictValidationPipe());
   app.useGlobalFilters(new ProblemFilter(options.logger, options.mappers));
-  app.enableShutdownHooks();
   // Before init: Nest's catch-all 404 handler is registered then, and would shadow these routes.
   setupOpenApi(app, options.openapi);
   return app;
