@@ -1,25 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import type { Pool } from 'pg';
 import { createLogger, Logger } from '../src/logger';
 import { connectNats, eventStreamName } from '../src/nats';
 import { createPool, dropDatabase, ensureDatabase, migrate } from '../src/postgres';
 
-// Copied from test/support/env.ts: the build of bench/ excludes test/.
-export const PG_BASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+// The same naming and URLs as the tests, so benchmark runs never collide with test runs either.
+import { databaseUrl, NATS_URL, uniqueName } from '../test/support/env';
 
-/** A name no other run uses: lowercase, safe for databases and JetStream. */
-export function uniqueName(prefix: string): string {
-  return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
-}
-
-export function databaseUrl(name: string): string {
-  const url = new URL(PG_BASE_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
+export { databaseUrl, NATS_URL, uniqueName };
+export { freePort } from '../test/support/nats-server';
 
 /** What one benchmark reports: a side-by-side ratio, a context figure, or an absolute latency. */
 export interface BenchResult {
@@ -78,17 +67,6 @@ export async function deleteEventStream(namespace: string): Promise<void> {
   } finally {
     await nc.close();
   }
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**
