@@ -59,8 +59,7 @@ export class AggregateStore {
   constructor(readonly events: EventStore) {}
 
   async load<S, C, E extends NewEvent>(decider: Decider<S, C, E>, streamId: string): Promise<Loaded<S>> {
-    const { version, events } = await this.events.readStream(streamId);
-    return { state: fold(decider, events as unknown as E[]), version, last: events[events.length - 1] };
+    return folded(decider, await this.events.readStream(streamId));
   }
 
   /** Two aggregates of different kinds in one round trip. */
@@ -69,22 +68,13 @@ export class AggregateStore {
     second: { decider: Decider<S2, C2, E2>; streamId: string },
   ): Promise<[Loaded<S1>, Loaded<S2>]> {
     const streams = await this.events.readStreams([first.streamId, second.streamId]);
-    const loaded = <S, C, E extends NewEvent>(decider: Decider<S, C, E>, streamId: string): Loaded<S> => {
-      const { version, events } = streams.get(streamId)!;
-      return { state: fold(decider, events as unknown as E[]), version, last: events[events.length - 1] };
-    };
-    return [loaded(first.decider, first.streamId), loaded(second.decider, second.streamId)];
+    return [folded(first.decider, streams.get(first.streamId)!), folded(second.decider, streams.get(second.streamId)!)];
   }
 
   /** Several aggregates of one kind in one round trip. */
   async loadMany<S, C, E extends NewEvent>(decider: Decider<S, C, E>, streamIds: string[]): Promise<Map<string, Loaded<S>>> {
     const streams = await this.events.readStreams(streamIds);
-    return new Map(
-      [...streams].map(([id, { version, events }]) => [
-        id,
-        { state: fold(decider, events as unknown as E[]), version, last: events[events.length - 1] },
-      ]),
-    );
+    return new Map([...streams].map(([id, stream]) => [id, folded(decider, stream)]));
   }
 
   /** The common case: one aggregate, one stream. */
@@ -198,6 +188,14 @@ export class AggregateStore {
     if (stored.requestHash !== idempotency.requestHash) throw new IdempotencyKeyReusedError(idempotency.key);
     return stored.response;
   }
+}
+
+/** An aggregate's state from its stream, with the version and last event it was decided on. */
+function folded<S, C, E extends NewEvent>(
+  decider: Decider<S, C, E>,
+  { version, events }: { version: number; events: RecordedEvent[] },
+): Loaded<S> {
+  return { state: fold(decider, events as unknown as E[]), version, last: events[events.length - 1] };
 }
 
 /** A stable hash of a request body for idempotency comparisons (key order does not matter). */
