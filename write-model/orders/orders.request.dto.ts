@@ -13,7 +13,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { PAYMENT_TOKEN_PATTERN, SKU_PATTERN } from '../../src/contracts';
+import { PAYMENT_TOKEN_PATTERN, PAYMENT_TOKENS, SKU_PATTERN } from '../../src/contracts';
 import { CleanText, OptionalField } from '../../src/http/validation';
 import { MAX_ORDER_LINES } from './order';
 
@@ -47,7 +47,7 @@ export class PlaceOrderRequest {
   @Type(() => OrderLineRequest)
   lines!: OrderLineRequest[];
 
-  @ApiProperty({ example: 'tok_approve', description: 'simulator tokens: tok_approve, tok_decline, tok_timeout, tok_flaky' })
+  @ApiProperty({ example: 'tok_approve', description: `simulator tokens: ${PAYMENT_TOKENS.join(', ')}` })
   @IsString()
   @Matches(PAYMENT_TOKEN_PATTERN, { message: 'paymentToken must look like tok_<letters, digits or _>' })
   paymentToken!: string;
