@@ -188,9 +188,19 @@ export async function estimateRebuild(options: Pick<RebuildOptions, 'projection'
     events: relevant.count,
     logEvents: all.count,
     sampledEventsPerSecond: rate,
-    estimatedSeconds: rate ? Math.round((relevant.count / rate) * 10) / 10 : null,
+    estimatedSeconds: estimatedSeconds(relevant.count, rate),
     runningRebuild: holder ?? null,
   };
+}
+
+/**
+ * Seconds a replay of `events` takes at `rate` events/s, rounded up to a tenth: a fast
+ * sample over a small log must not read as "0 s" while there is work to do. Null when
+ * nothing is to be replayed.
+ */
+export function estimatedSeconds(events: number, rate: number | null): number | null {
+  if (!events || !rate) return null;
+  return Math.max(0.1, Math.ceil((events / rate) * 10) / 10);
 }
 
 function keyOf(event: RecordedEvent): string {

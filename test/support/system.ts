@@ -2,8 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'pg';
 import { createViewStore } from '../../read-model/view-store/create-view-store';
 import type { ViewStore } from '../../read-model/view-store/view-store';
+import { EventStore } from '../../write-model/event-store/event-store';
 import type { PaymentGateway } from '../../write-model/payments/payment-gateway';
 import { Config, loadConfig } from '../../src/config';
+import { orderKey } from '../../src/contracts';
 import { createLogger } from '../../src/logger';
 import { connectNats, eventStreamName } from '../../src/nats';
 import { createPool, dropDatabase, migrate } from '../../src/postgres';
@@ -128,6 +130,27 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
     await sleep(25);
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/**
+ * Waits until every named projection has applied the whole log: its checkpoint is the last
+ * event in the relay's order (re-read on every poll, so events appended meanwhile count too).
+ * Compares order keys, not max(position): the last event in that order need not hold the
+ * largest position.
+ */
+export async function projectionsCaughtUp(system: TestSystem, projections: string[], timeoutMs = 30_000): Promise<string> {
+  const events = new EventStore(system.writePool);
+  return eventually(async () => {
+    const head = await events.head();
+    const key = orderKey(head.lastTxId, head.lastPosition);
+    const behind: string[] = [];
+    for (const name of projections) {
+      const checkpoint = await system.store.checkpoint(name);
+      if (checkpoint?.orderKey !== key) behind.push(`${name} at ${checkpoint?.position ?? 'none'}`);
+    }
+    if (behind.length) throw new Error(`log head ${head.lastPosition} (${key}); ${behind.join(', ')}`);
+    return key;
+  }, timeoutMs, `projections ${projections.join(', ')} to apply the whole log`);
 }
 
 /** JSON over HTTP with the answer's status, headers and parsed body. */

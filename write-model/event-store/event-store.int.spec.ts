@@ -126,6 +126,26 @@ describe('EventStore (PostgreSQL)', () => {
     expect(next.map((e) => e.txId)).toEqual(['1000']);
   });
 
+  it('names as head the last event in relay order, which need not hold the largest position', async () => {
+    const early = await db.pool.connect();
+    try {
+      await early.query('BEGIN');
+      await early.query('SELECT pg_current_xact_id()'); // takes its transaction id before the other append
+      const later = await store.appendToStream('head-later', 'thing', [{ type: 'A', data: {} }], { expectedVersion: 0, metadata });
+      await early.query(
+        `INSERT INTO events (event_id, stream_id, stream_type, stream_version, event_type, schema_version, data, metadata)
+         VALUES (gen_random_uuid(), 'head-early', 'thing', 1, 'A', 1, '{}', '{}')`,
+      );
+      await early.query('COMMIT');
+      const { rows } = await db.pool.query(`SELECT max(position)::int AS max FROM events`);
+      expect(rows[0].max).toBeGreaterThan(later.lastPosition);
+      const head = await store.head();
+      expect({ position: head.lastPosition, txId: head.lastTxId }).toEqual({ position: later.lastPosition, txId: later.txId });
+    } finally {
+      early.release();
+    }
+  });
+
   it('upcasts ProductRegistered v1 (price in cents) to v2 on read', async () => {
     await db.pool.query(
       `INSERT INTO events (event_id, stream_id, stream_type, stream_version, event_type, schema_version, data, metadata)

@@ -211,12 +211,18 @@ export class EventStore {
     return rows.map(toRecordedEvent);
   }
 
-  /** The newest event position and count of the log (for status and lag). */
-  async head(): Promise<{ lastPosition: number; count: number }> {
+  /**
+   * The last event in the relay's order and the log's size (for status and lag). Not
+   * max(position): a transaction that took its id first may take the larger position, so
+   * a view that has applied everything ends at the last event in (tx_id, position) order.
+   */
+  async head(): Promise<{ lastPosition: number; lastTxId: string; count: number }> {
     const { rows } = await this.pool.query(
-      'SELECT coalesce(max(position), 0) AS last, count(*) AS count FROM events',
+      `SELECT last.position, last.tx_id, (SELECT count(*) FROM events)::bigint AS count
+         FROM (SELECT 1) AS one
+         LEFT JOIN LATERAL (SELECT position, tx_id::text AS tx_id FROM events ORDER BY events.tx_id DESC, events.position DESC LIMIT 1) AS last ON true`,
     );
-    return { lastPosition: rows[0].last, count: rows[0].count };
+    return { lastPosition: Number(rows[0].position ?? 0), lastTxId: rows[0].tx_id ?? '0', count: Number(rows[0].count) };
   }
 
   private async claimVersion(client: PoolClient, stream: StreamAppend): Promise<number> {

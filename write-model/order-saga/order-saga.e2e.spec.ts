@@ -1,7 +1,7 @@
 import { allProjections } from '../../read-model/projections';
 import { connectNats, consumerName, eventStreamName } from '../../src/nats';
 import { PaymentSimulator } from '../payments/payment-simulator';
-import { eventually, http, startTestSystem, TestSystem } from '../../test/support/system';
+import { eventually, http, projectionsCaughtUp, startTestSystem, TestSystem } from '../../test/support/system';
 
 const FINAL = ['confirmed', 'shipped', 'rejected', 'cancelled'];
 
@@ -155,17 +155,11 @@ describe('order saga', () => {
           views[view.collection] = (await system.store.find(view.collection, { limit: 10_000 })).map((d) => [d.id, d.doc]);
         }
       }
-      const { rows } = await system.writePool.query('SELECT count(*)::int AS n, max(position)::int AS last FROM events');
-      return { views, events: rows[0].n, last: rows[0].last, payments: gateway.stats() };
+      const { rows } = await system.writePool.query('SELECT count(*)::int AS n FROM events');
+      return { views, events: rows[0].n, payments: gateway.stats() };
     };
-    const caughtUp = (last: number) =>
-      Promise.all(
-        projections.map((p) =>
-          eventually(async () => (await system.store.checkpoint(p.name))?.position === last, 20_000, `${p.name} at ${last}`),
-        ),
-      );
-    const settledBefore = await snapshot();
-    await caughtUp(settledBefore.last);
+    const caughtUp = () => projectionsCaughtUp(system, projections.map((p) => p.name));
+    const head = await caughtUp();
     const before = await snapshot();
 
     // Redeliver everything: the saga's durable consumer starts over, every projection forgets its checkpoint.
@@ -183,7 +177,7 @@ describe('order saga', () => {
       return info.num_pending === 0 && info.num_ack_pending === 0 && info.delivered.stream_seq > 0;
     }, 60_000, 'the saga to see every order event again');
     await nc.close();
-    await caughtUp(before.last);
+    expect(await caughtUp()).toBe(head);
 
     expect(await snapshot()).toEqual(before);
   });

@@ -34,7 +34,7 @@ export interface RelayStatus {
   published: RelayCursor | null;
   /** The stream sequence of that event's message. */
   streamSequence: number;
-  /** Highest position in the event log. */
+  /** Position of the last event in the log, in the relay's order. */
   head: number;
   /** Set while the relay is failing and backing off. */
   lastError?: string;
@@ -164,12 +164,12 @@ export class Relay {
   }
 
   async status(): Promise<RelayStatus> {
-    const { rows } = await this.options.pool.query('SELECT coalesce(max(position), 0) AS head FROM events');
+    const head = await this.store.head();
     return {
       running: Boolean(this.loop) && !this.stopping,
       published: this.cursor && { ...this.cursor },
       streamSequence: this.lastSeq,
-      head: rows[0].head,
+      head: head.lastPosition,
       ...(this.lastError && { lastError: this.lastError.message }),
     };
   }
