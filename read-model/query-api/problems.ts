@@ -1,5 +1,5 @@
 import { Problem, problemType } from '../../src/http/problem';
-import { InvalidViewQueryError } from '../view-store/create-view-store';
+import { InvalidViewQueryError } from '../view-store/view-query';
 
 /** How the read side's errors cross the HTTP boundary. */
 export function readModelProblem(error: unknown): Problem | undefined {

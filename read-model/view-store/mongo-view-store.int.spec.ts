@@ -4,7 +4,7 @@ import { uniqueName } from '../../test/support/env';
 import { orderKey } from '../../src/contracts/envelope';
 import { createViewStore } from './create-view-store';
 import { MongoViewStore } from './mongo-view-store';
-import { viewStoreConformance } from './view-store.conformance';
+import { viewStoreConformance } from '../../test/support/view-store-conformance';
 
 /** A store on a database of its own, dropped afterwards. */
 async function storeOn(url: string) {

@@ -5,12 +5,12 @@ import {
   CHECKPOINTS_COLLECTION, DEAD_LETTERS_COLLECTION, fixedIndexes, indexesFor, SCHEMAS_COLLECTION,
 } from '../../migrations/mongo/indexes';
 import type {
-  Checkpoint, CommitBatch, DeadLetter, FieldType, FilterCondition, StoredDocument, ViewChange, ViewQuery, ViewSchema, ViewStore,
+  Checkpoint, CommitBatch, DeadLetter, FieldType, FilterCondition, StoredDocument, ViewChange, ViewQuery, ViewSchema, ViewStore, ViewStoreOptions,
 } from './view-store';
 import {
   checkCollectionName, checkSchema, ID_FIELD, InvalidViewQueryError, latestChanges, resolveFilter, resolveQuery,
-  ResolvedCondition, ViewStoreOptions, withSchema,
-} from './create-view-store';
+  ResolvedCondition, withSchema,
+} from './view-query';
 
 const DUPLICATE_KEY = 11000;
 const NAMESPACE_NOT_FOUND = 26;

@@ -4,7 +4,7 @@ import { dropDatabase } from '../../src/postgres';
 import { orderKey } from '../../src/contracts/envelope';
 import { createViewStore, UnsupportedReadStoreError } from './create-view-store';
 import { PostgresViewStore } from './postgres-view-store';
-import { viewStoreConformance } from './view-store.conformance';
+import { viewStoreConformance } from '../../test/support/view-store-conformance';
 
 viewStoreConformance('PostgreSQL', async () => {
   const db = await freshDatabase('read-store', 'cvvs');

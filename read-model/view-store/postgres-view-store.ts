@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { createPool, migrate, quoteIdent } from '../../src/postgres';
 import type {
-  Checkpoint, CommitBatch, DeadLetter, FieldType, FilterCondition, StoredDocument, ViewQuery, ViewSchema, ViewStore,
+  Checkpoint, CommitBatch, DeadLetter, FieldType, FilterCondition, StoredDocument, ViewQuery, ViewSchema, ViewStore, ViewStoreOptions,
 } from './view-store';
 import {
   checkCollectionName, checkSchema, ID_FIELD, InvalidViewQueryError, latestChanges, resolveFilter, resolveQuery,
-  ResolvedCondition, ViewStoreOptions, withSchema,
-} from './create-view-store';
+  ResolvedCondition, withSchema,
+} from './view-query';
 
 /**
  * The read store on PostgreSQL: one table view_<collection>(id, doc jsonb, applied) per

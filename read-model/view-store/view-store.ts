@@ -1,3 +1,5 @@
+import type { Logger } from '../../src/logger';
+
 /**
  * The read store port. Projections write through it (guarded, batched, with their
  * checkpoint), the query API reads through it, rebuild uses shadow collections and
@@ -110,4 +112,12 @@ export interface ViewStore {
   /** Replaces `to` with `from` in one atomic step (MongoDB: rename with dropTarget). */
   renameCollection(from: string, to: string): Promise<void>;
   listCollections(): Promise<string[]>;
+}
+
+export interface ViewStoreOptions {
+  logger?: Logger;
+  /** PostgreSQL pool size / MongoDB maxPoolSize. */
+  maxConnections?: number;
+  /** MongoDB database; defaults to the one named in the URL, else "converge". */
+  database?: string;
 }

@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { orderKey } from '../../src/contracts/envelope';
-import { InvalidViewQueryError } from './create-view-store';
-import type { CommitBatch, DeadLetter, StoredDocument, ViewChange, ViewQuery, ViewSchema, ViewStore } from './view-store';
+import { InvalidViewQueryError } from '../../read-model/view-store/view-query';
+import type { CommitBatch, DeadLetter, StoredDocument, ViewChange, ViewQuery, ViewSchema, ViewStore } from '../../read-model/view-store/view-store';
 
 type Setup = () => Promise<{ store: ViewStore; teardown(): Promise<void> }>;
 type Doc = Record<string, unknown>;
