@@ -7,7 +7,7 @@ import { startProcessManager } from './processes/process-manager';
 import { startProjector } from './processes/projector';
 import { startQueryApi } from './processes/query-api';
 import { startRelay } from './processes/relay';
-import { seedDemoCatalog } from './seed';
+import { seedDemoCatalog } from '../write-model/catalog/demo-catalog';
 
 const PROCESSES = ['all', 'command-api', 'relay', 'projector', 'process-manager', 'query-api'] as const;
 type ProcessName = (typeof PROCESSES)[number];

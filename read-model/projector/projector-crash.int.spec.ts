@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { EventStore } from '../../write-model/event-store/event-store';
 import { productAggregate } from '../../write-model/catalog/catalog.commands';
-import { stockDecider } from '../../write-model/inventory/stock.decider';
+import { stockAggregate } from '../../write-model/inventory/inventory.commands';
 import { AggregateStore } from '../../write-model/shared/aggregate-store';
-import { RecordedEvent, STOCK_STREAM, stockStreamId } from '../../src/contracts';
+import type { RecordedEvent } from '../../src/contracts';
 import { eventually, startTestSystem, TestSystem } from '../../test/support/system';
 import { allProjections } from '../projections';
 import { projectFromScratch } from './rebuild-in-memory';
@@ -49,7 +49,7 @@ describe('projector killed with SIGKILL in the middle of a batch', () => {
     await Promise.all(
       Array.from({ length: 20 }, async (_, i) => {
         const sku = `CRASH-${i}`;
-        const stock = { id: sku, streamId: stockStreamId(sku), streamType: STOCK_STREAM, decider: stockDecider };
+        const stock = stockAggregate(sku);
         await aggregates.handle(
           productAggregate(sku),
           { type: 'RegisterProduct', sku, name: `Crash ${i}`, description: '', price: { amount: 100 + i, currency: 'EUR' } },

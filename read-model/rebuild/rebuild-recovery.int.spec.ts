@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PostgresRebuildLeases } from '../../src/cli/postgres-event-log';
+import { PostgresRebuildLeases } from '../../write-model/leases/rebuild-leases';
 import { startTestSystem, TestSystem } from '../../test/support/system';
 import { appendCatalogHistory, assertBuilt, caughtUp, finished, runConverge, spawnConverge } from '../../test/support/rebuild';
 

@@ -3,7 +3,7 @@ import { orderKey, ORIGIN_ORDER_KEY, RecordedEvent } from '../../src/contracts';
 import { applyBatch } from '../projector/apply-batch';
 import type { Projection } from '../projector/projection';
 import type { Checkpoint, ViewStore } from '../view-store/view-store';
-import type { EventLog, LeaseHolder, RebuildLeases } from './event-log';
+import type { EventLog, LeaseHolder, RebuildLeases } from '../../src/contracts';
 import { openShadow, shadowState, swapShadow } from './shadow';
 import { ShadowReplay } from './shadow-replay';
 

@@ -3,7 +3,7 @@ import { orderKey, ORIGIN_ORDER_KEY, RecordedEvent } from '../../src/contracts';
 import { applyBatch } from '../projector/apply-batch';
 import type { Projection } from '../projector/projection';
 import type { StoredDocument, ViewStore } from '../view-store/view-store';
-import type { EventLog } from './event-log';
+import type { EventLog } from '../../src/contracts';
 import type { Position } from './rebuild';
 
 export interface Difference {

@@ -7,7 +7,8 @@ import type { ViewStore } from '../../read-model/view-store/view-store';
 import { Config, loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { createPool } from '../postgres';
-import { PostgresEventLog, PostgresRebuildLeases } from './postgres-event-log';
+import { PostgresEventLog } from '../../write-model/event-store/postgres-event-log';
+import { PostgresRebuildLeases } from '../../write-model/leases/rebuild-leases';
 
 /** Exit codes every verb shares; scripts can tell "found a problem" from "was used wrongly". */
 export const EXIT = { ok: 0, failure: 1, usage: 2, leaseHeld: 3, interrupted: 130 } as const;

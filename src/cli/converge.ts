@@ -4,7 +4,7 @@ import { createViewStore } from '../../read-model/view-store/create-view-store';
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { createPool, migrate, redact } from '../postgres';
-import { seedDemoCatalog } from '../seed';
+import { seedDemoCatalog } from '../../write-model/catalog/demo-catalog';
 import { CliError, EXIT } from './cli-support';
 import { deadLettersCommand } from './dead-letters.command';
 import { rebuildCommand } from './rebuild.command';

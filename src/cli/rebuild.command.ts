@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { LeaseHeldError } from '../../read-model/rebuild/event-log';
+import { LeaseHeldError } from '../contracts';
 import {
   estimateRebuild,
   RebuildEstimate,

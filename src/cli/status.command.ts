@@ -7,7 +7,7 @@ import type { Checkpoint, ViewStore } from '../../read-model/view-store/view-sto
 import { ORIGIN_ORDER_KEY } from '../contracts';
 import { consumerName, eventStreamName } from '../nats';
 import { CliContext, count, printJson, withContext } from './cli-support';
-import type { PostgresEventLog } from './postgres-event-log';
+import type { PostgresEventLog } from '../../write-model/event-store/postgres-event-log';
 
 export function statusCommand(): Command {
   return new Command('status')

@@ -17,3 +17,4 @@ export const currentSchemaVersion: Record<string, number> = {
 export * from './upcasters';
 export * from './wire';
 export * from './consistency-token';
+export * from './event-log';

@@ -7,6 +7,13 @@ import { NotFoundError } from '../shared/domain-errors';
 import { stockDecider } from './stock.decider';
 import type { StockCommand } from './stock';
 
+export const stockAggregate = (sku: string) => ({
+  id: sku,
+  streamId: stockStreamId(sku),
+  streamType: STOCK_STREAM,
+  decider: stockDecider,
+});
+
 /** A stock command as sent: the handler adds what it reads from the catalog. */
 type StockRequest = Exclude<StockCommand, { type: 'ReserveStock' }> | Omit<Extract<StockCommand, { type: 'ReserveStock' }>, 'productDiscontinued'>;
 

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { productAggregate } from '../write-model/catalog/catalog.commands';
-import { EventStore } from '../write-model/event-store/event-store';
-import { stockDecider } from '../write-model/inventory/stock.decider';
-import { AggregateStore } from '../write-model/shared/aggregate-store';
-import { STOCK_STREAM, stockStreamId } from './contracts';
+import { EventStore } from '../event-store/event-store';
+import { stockAggregate } from '../inventory/inventory.commands';
+import { AggregateStore } from '../shared/aggregate-store';
+import { productAggregate } from './catalog.commands';
 
 /** The demo catalog `npm start` and `converge seed` load. */
 export const DEMO_CATALOG = [
@@ -44,7 +43,7 @@ export async function seedDemoCatalog(pool: Pool): Promise<{ registered: string[
     );
     if (item.stock > 0) {
       await aggregates.handle(
-        { id: item.sku, streamId: stockStreamId(item.sku), streamType: STOCK_STREAM, decider: stockDecider },
+        stockAggregate(item.sku),
         { type: 'ReceiveStock', sku: item.sku, quantity: item.stock },
         context,
       );

@@ -1,9 +1,10 @@
-import type { RecordedEvent } from '../../src/contracts';
+import type { RecordedEvent } from './envelope';
 
 /**
  * The event log as rebuild and verify read it: the write store's committed events in the
- * relay's order (order keys, see orderKey). A port, so the read side stays free of write-side
- * code; the CLI wires the PostgreSQL implementation (src/cli/postgres-event-log.ts).
+ * relay's order (order keys, see orderKey). A contract, so the read side stays free of
+ * write-side code; the PostgreSQL implementation sits with the event store
+ * (write-model/event-store/postgres-event-log.ts) and the CLI wires it in.
  */
 export interface EventLog {
   /**
