@@ -9,7 +9,7 @@ import { AggregateStore } from '../../write-model/shared/aggregate-store';
 import type { RecordedEvent } from '../../src/contracts';
 import { eventually, startTestSystem, TestSystem } from '../../test/support/system';
 import { allProjections } from '../projections';
-import { projectFromScratch } from './rebuild-in-memory';
+import { projectInMemory } from './view-batches';
 
 const MAIN = join(__dirname, '..', '..', 'dist', 'src', 'main.js');
 
@@ -86,7 +86,7 @@ describe('projector killed with SIGKILL in the middle of a batch', () => {
     }
 
     for (const projection of allProjections({ lowStockThreshold: system.config.lowStockThreshold })) {
-      const expected = projectFromScratch(projection, log);
+      const expected = (await projectInMemory(projection, log)).collections;
       for (const view of projection.views) {
         const live = await system.store.find(view.collection, { limit: 10_000 });
         const want = [...(expected.get(view.collection)?.values() ?? [])];

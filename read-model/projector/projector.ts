@@ -12,10 +12,11 @@ import {
 import { decodeEvent, orderKey, ORIGIN_ORDER_KEY, RecordedEvent } from '../../src/contracts';
 import type { Logger } from '../../src/logger';
 import { CheckpointNotice, checkpointSubject, consumerName, ensureEventStream, eventStreamName } from '../../src/nats';
-import type { StoredDocument, ViewChange, ViewStore } from '../view-store/view-store';
-import { applyBatch, BatchOutcome, documentsTouched } from './apply-batch';
+import type { ViewStore } from '../view-store/view-store';
+import type { BatchOutcome } from './apply-batch';
 import type { Projection } from './projection';
 import { firstSequenceAfter } from './stream-position';
+import { ViewBatches } from './view-batches';
 
 export interface ProjectorOptions {
   projection: Projection;
@@ -52,10 +53,9 @@ export class Projector {
   private running = false;
   private loop?: Promise<void>;
   private checkpointKey = ORIGIN_ORDER_KEY;
-  /** The commit of the batch before (acks and announcements chained after it). */
-  private committing: Promise<void> = Promise.resolve();
-  /** Documents the batch being committed changes: newer than what the store holds until it lands. */
-  private inFlight = new Map<string, Map<string, StoredDocument | null>>();
+  private readonly batches: ViewBatches;
+  /** Messages of batches not yet committed: kept leased while a store call is retried. */
+  private readonly unacked = new Set<JsMsg>();
   private lastSeq?: number;
 
   constructor(private readonly options: ProjectorOptions) {
@@ -63,6 +63,12 @@ export class Projector {
     this.maxAttempts = options.maxAttempts ?? 5;
     this.consumer = consumerName(options.namespace, `projection-${options.projection.name}`);
     this.stream = eventStreamName(options.namespace);
+    this.batches = new ViewBatches({
+      projection: options.projection,
+      target: options.store,
+      maxAttempts: this.maxAttempts,
+      attempt: (what, work) => this.retrying(what, work),
+    });
   }
 
   get name(): string {
@@ -86,13 +92,13 @@ export class Projector {
     this.wake?.();
     await this.messages?.close().catch(() => undefined);
     await this.loop;
-    await this.committing.catch(() => undefined);
+    await this.batches.flush().catch(() => undefined);
   }
 
   private async subscribe(): Promise<void> {
     await this.messages?.close().catch(() => undefined);
-    await this.committing;
-    this.inFlight = new Map();
+    await this.batches.reset();
+    this.unacked.clear();
     this.buffer = [];
     this.lastSeq = undefined;
     this.checkpointKey = (await this.options.store.checkpoint(this.name))?.orderKey ?? ORIGIN_ORDER_KEY;
@@ -157,53 +163,37 @@ export class Projector {
   }
 
   /**
-   * Applies a batch while the previous one is still being committed (pipelining): documents
-   * the in-flight batch changed are taken from it rather than from the store, and commits
-   * (with their acks and announcements) still happen one after the other, in order.
+   * Applies a batch while the previous one is still being committed (the runtime serves the
+   * documents that batch changed from memory); commits, with their acks and announcements,
+   * still happen one after the other, in order.
    */
   private async process(messages: JsMsg[]): Promise<void> {
-    const { projection, batchDelayMs } = this.options;
+    const { batchDelayMs } = this.options;
     if (batchDelayMs) await sleep(batchDelayMs);
     const last = messages[messages.length - 1];
     const all = messages.map((m) => decodeEvent(m.data));
     const events = all.filter((e) => orderKey(e.txId, e.position) > this.checkpointKey);
-    const finalEvent = all[all.length - 1];
-    const checkpointKey = orderKey(finalEvent.txId, finalEvent.position);
-    this.checkpointKey = checkpointKey;
-    const previous = this.committing;
-    if (events.length === 0) {
-      this.committing = previous.then(() => last.ack());
-      return previous;
-    }
-    const overlay = this.inFlight;
-    const loaded = await this.retrying('load', () => this.load(events, overlay), messages);
-    const outcome = applyBatch(projection, events, loaded, { maxAttempts: this.maxAttempts });
-    const changed = documentsOf(outcome.changes);
-    this.inFlight = changed;
-    this.committing = previous.then(async () => {
-      await this.retrying('commit', () =>
-        this.options.store.commit({
-          projection: projection.name,
-          changes: outcome.changes,
-          deadLetters: outcome.deadLetters,
-          checkpoint: {
-            orderKey: checkpointKey,
-            position: finalEvent.position,
-            eventRecordedAt: new Date(finalEvent.recordedAt),
-            pending: last.info.pending,
-          },
-        }),
-      messages);
+    const checkpoint = ViewBatches.checkpointAfter(all, last.info.pending);
+    for (const message of messages) this.unacked.add(message);
+    const acknowledge = () => {
       last.ack();
-      if (this.inFlight === changed) this.inFlight = new Map();
-      this.announce(checkpointKey, finalEvent);
+      for (const message of messages) this.unacked.delete(message);
+    };
+    if (events.length === 0) {
+      // Only events the checkpoint already covers (a redelivery): nothing to write.
+      void this.batches.flush().then(acknowledge, () => undefined);
+      return;
+    }
+    this.checkpointKey = checkpoint.orderKey;
+    const { outcome, committed } = await this.batches.apply(events, checkpoint);
+    void committed.then(() => {
+      acknowledge();
+      this.announce(checkpoint.orderKey, all[all.length - 1]);
       for (const dead of outcome.deadLetters) {
         this.options.logger.error({ projection: this.name, eventId: dead.eventId, error: dead.error }, 'event dead-lettered');
       }
-      this.options.onBatch?.({ ...outcome, events: events.length, checkpoint: checkpointKey });
-    });
-    // The next batch is prepared while this one commits; never more than one commit in flight.
-    await previous;
+      this.options.onBatch?.({ ...outcome, events: events.length, checkpoint: checkpoint.orderKey });
+    }, () => undefined); // a failed commit throws from the next apply; the batch is redelivered
   }
 
   /** Tells waiting readers (the query API) that the view now includes everything up to `key`. */
@@ -221,26 +211,8 @@ export class Projector {
     }
   }
 
-  private async load(
-    events: RecordedEvent[],
-    overlay: Map<string, Map<string, StoredDocument | null>>,
-  ): Promise<Map<string, Map<string, StoredDocument>>> {
-    const touched = documentsTouched(this.options.projection, events);
-    const loaded = new Map<string, Map<string, StoredDocument>>();
-    await Promise.all(
-      [...touched].map(async ([collection, ids]) => {
-        const pending = overlay.get(collection) ?? new Map<string, StoredDocument | null>();
-        const fromStore = [...ids].filter((id) => !pending.has(id));
-        const docs = fromStore.length ? await this.options.store.getMany(collection, fromStore) : new Map();
-        for (const [id, doc] of pending) if (doc && ids.has(id)) docs.set(id, doc);
-        loaded.set(collection, docs);
-      }),
-    );
-    return loaded;
-  }
-
   /** Retries store and NATS failures with capped exponential backoff, keeping messages leased. */
-  private async retrying<T>(what: string, work: () => Promise<T>, inFlight: JsMsg[] = []): Promise<T> {
+  private async retrying<T>(what: string, work: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await work();
@@ -248,19 +220,9 @@ export class Projector {
         if (!this.running && attempt > 1) throw error;
         const delay = Math.min(100 * 2 ** attempt, 5000);
         this.options.logger.warn({ projection: this.name, err: error, attempt, delay }, `${what} failed, retrying`);
-        for (const message of inFlight) message.working();
+        for (const message of this.unacked) message.working();
         await sleep(delay);
       }
     }
   }
-}
-
-/** The documents a batch's changes leave behind, by collection (null: deleted). */
-function documentsOf(changes: ViewChange[]): Map<string, Map<string, StoredDocument | null>> {
-  const docs = new Map<string, Map<string, StoredDocument | null>>();
-  for (const { collection, id, doc, applied } of changes) {
-    if (!docs.has(collection)) docs.set(collection, new Map());
-    docs.get(collection)!.set(id, doc ? { id, doc, applied } : null);
-  }
-  return docs;
 }

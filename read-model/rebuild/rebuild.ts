@@ -1,11 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { orderKey, ORIGIN_ORDER_KEY, RecordedEvent } from '../../src/contracts';
-import { applyBatch } from '../projector/apply-batch';
 import type { Projection } from '../projector/projection';
 import type { Checkpoint, ViewStore } from '../view-store/view-store';
 import type { EventLog, LeaseHolder, RebuildLeases } from '../../src/contracts';
-import { openShadow, shadowState, swapShadow } from './shadow';
-import { ShadowReplay } from './shadow-replay';
+import { projectInMemory, ViewBatches } from '../projector/view-batches';
+import { openShadow, shadowCollection, shadowName, shadowState, swapShadow } from './shadow';
+
+/** Shadow documents kept between batches: hot documents (a busy sku, a day's sales) are read once. */
+const SHADOW_DOCUMENTS_IN_MEMORY = 50_000;
 
 export interface RebuildOptions {
   projection: Projection;
@@ -89,11 +91,21 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
     let total = (await log.countAfter(at?.orderKey ?? ORIGIN_ORDER_KEY, types)).count;
     options.onStart?.({ projection: projection.name, resumedFrom, total });
 
-    const replay = new ShadowReplay(projection, store, options.maxAttempts ?? 5);
+    // This process is the shadow's only writer (the lease), so hot documents can stay in memory.
+    const replay = new ViewBatches({
+      projection,
+      target: store,
+      maxAttempts: options.maxAttempts ?? 5,
+      checkpointName: shadowName(projection),
+      rename: (collection) => shadowCollection(projection, collection),
+      keepDocuments: SHADOW_DOCUMENTS_IN_MEMORY,
+    });
     const started = performance.now();
     let done = 0;
     const step = async (events: RecordedEvent[]) => {
-      at = await replay.apply(events);
+      const checkpoint = ViewBatches.checkpointAfter(events);
+      await replay.apply(events, checkpoint);
+      at = checkpoint;
       done += events.length;
       total = Math.max(total, done);
       options.onProgress?.({ done, total });
@@ -180,7 +192,7 @@ export async function estimateRebuild(options: Pick<RebuildOptions, 'projection'
   ]);
   const started = performance.now();
   const sample = await log.readAfter(after, options.batchSize ?? 5000, types);
-  applyBatch(projection, sample, new Map(), { maxAttempts: 1 });
+  await projectInMemory(projection, sample);
   const rate = sample.length ? Math.round(sample.length / Math.max((performance.now() - started) / 1000, 1e-6)) : null;
   return {
     projection: projection.name,

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { orderKey, ORIGIN_ORDER_KEY, RecordedEvent } from '../../src/contracts';
-import { applyBatch } from '../projector/apply-batch';
 import type { Projection } from '../projector/projection';
+import { MemoryViews, ViewBatches } from '../projector/view-batches';
 import type { StoredDocument, ViewStore } from '../view-store/view-store';
 import type { EventLog } from '../../src/contracts';
 import type { Position } from './rebuild';
@@ -25,8 +25,6 @@ export interface VerifyResult {
   differences: Difference[];
 }
 
-type Model = Map<string, Map<string, StoredDocument>>;
-
 /**
  * Compares the live view with a fresh copy built in memory from the log up to the live
  * checkpoint K. The projector keeps running meanwhile, so a live document whose order key
@@ -44,12 +42,19 @@ export async function verifyProjection(options: {
   const checkpoint = await store.checkpoint(projection.name);
   const upTo = checkpoint?.orderKey ?? ORIGIN_ORDER_KEY;
   const types = Object.keys(projection.handlers);
-  const model: Model = new Map();
+  const fresh = new MemoryViews();
+  const model = fresh.collections;
+  const batches = new ViewBatches({ projection, target: fresh, maxAttempts: 1 });
+  const apply = async (events: RecordedEvent[]) => {
+    if (!events.length) return;
+    await batches.apply(events, ViewBatches.checkpointAfter(events));
+    await batches.flush();
+  };
   let cursor = ORIGIN_ORDER_KEY;
   for (;;) {
     const events = (await log.readAfter(cursor, batchSize, types)).filter((e) => keyOf(e) <= upTo);
     if (!events.length) break;
-    apply(projection, model, events);
+    await apply(events);
     cursor = keyOf(events[events.length - 1]);
   }
 
@@ -87,11 +92,11 @@ export async function verifyProjection(options: {
     let from = 0;
     for (let i = 0; i < events.length; i++) {
       if (next >= movedOn.length || movedOn[next].live.applied >= keyOf(events[i])) continue;
-      apply(projection, model, events.slice(from, i));
+      await apply(events.slice(from, i));
       from = i;
       compareMovedBefore(keyOf(events[i]));
     }
-    apply(projection, model, events.slice(from));
+    await apply(events.slice(from));
     if (events.length < batchSize) break;
     after = keyOf(events[events.length - 1]);
   }
@@ -108,18 +113,6 @@ export async function verifyProjection(options: {
     movedOn: movedOn.length,
     differences,
   };
-}
-
-function apply(projection: Projection, model: Model, events: RecordedEvent[]): void {
-  if (!events.length) return;
-  const outcome = applyBatch(projection, events, model, { maxAttempts: 1 });
-  for (const change of outcome.changes) {
-    if (!model.has(change.collection)) model.set(change.collection, new Map());
-    const docs = model.get(change.collection)!;
-    // Deleted documents leave the model, as they leave getMany's answers in the live store.
-    if (change.doc) docs.set(change.id, { id: change.id, doc: change.doc, applied: change.applied });
-    else docs.delete(change.id);
-  }
 }
 
 function compare(differences: Difference[], collection: string, id: string, expected: StoredDocument | undefined, live: StoredDocument): void {

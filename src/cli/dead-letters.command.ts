@@ -1,8 +1,7 @@
 import { Command } from 'commander';
-import { applyBatch, documentsTouched } from '../../read-model/projector/apply-batch';
+import { retryDeadLetter } from '../../read-model/projector/dead-letter-retry';
 import type { Projection } from '../../read-model/projector/projection';
-import type { DeadLetter, StoredDocument, ViewStore } from '../../read-model/view-store/view-store';
-import { orderKey, ORIGIN_ORDER_KEY, RecordedEvent } from '../contracts';
+import type { DeadLetter, ViewStore } from '../../read-model/view-store/view-store';
 import { CliError, EXIT, printJson, projectionNamed, withContext } from './cli-support';
 
 export function deadLettersCommand(): Command {
@@ -54,7 +53,7 @@ export function deadLettersCommand(): Command {
       await withContext({ writeStore: false }, async ({ config, store }) => {
         const projection = projectionNamed(config, name);
         const letter = await find(store, projection, eventId);
-        const outcome = await retry(store, projection, letter);
+        const outcome = await retryDeadLetter(store, projection, letter);
         if (outcome.failed) {
           throw new CliError(`event ${eventId} still fails in ${projection.name}: ${outcome.failed}; the dead letter is kept`);
         }
@@ -94,48 +93,4 @@ async function find(store: ViewStore, projection: Projection, eventId: string): 
 
 function notFound(projection: Projection, eventId: string): CliError {
   return new CliError(`no dead letter for event ${eventId} in ${projection.name} (converge dead-letters list shows them)`, EXIT.failure);
-}
-
-/**
- * Applies the stored event once to the documents it touches, guarded like the projector's
- * writes; which documents changed is read back, since the live projector may write meanwhile.
- */
-async function retry(store: ViewStore, projection: Projection, letter: DeadLetter) {
-  const event = letter.event as unknown as RecordedEvent;
-  let touched: Map<string, Set<string>>;
-  try {
-    touched = documentsTouched(projection, [event]);
-  } catch (error) {
-    // Not even the documents it touches can be told: the event is as broken as when it was dead-lettered.
-    return { failed: error instanceof Error ? `${error.name}: ${error.message}` : String(error), applied: [], superseded: [] };
-  }
-  for (const view of projection.views) await store.ensureCollection(view);
-  const loaded = new Map<string, Map<string, StoredDocument>>();
-  for (const [collection, ids] of touched) loaded.set(collection, await store.getMany(collection, [...ids]));
-  const outcome = applyBatch(projection, [event], loaded, { maxAttempts: 1 });
-  if (outcome.deadLetters.length) return { failed: outcome.deadLetters[0].error, applied: [], superseded: [] };
-  const key = orderKey(event.txId, event.position);
-  // Documents already at or past the event: the guard skips them, so the retry cannot add it there.
-  const superseded = [...loaded].flatMap(([collection, docs]) =>
-    [...docs.values()].filter((d) => d.applied >= key).map((d) => `${collection}/${d.id}`),
-  );
-  if (outcome.changes.length) {
-    // The checkpoint is passed as it stands: a commit never moves it back, and a retry is not progress.
-    const current = await store.checkpoint(projection.name);
-    await store.commit({
-      projection: projection.name,
-      changes: outcome.changes,
-      checkpoint: current
-        ? { orderKey: current.orderKey, position: current.position, eventRecordedAt: current.eventRecordedAt, pending: current.pending }
-        : { orderKey: ORIGIN_ORDER_KEY, position: 0, eventRecordedAt: null, pending: 0 },
-    });
-  }
-  const applied: string[] = [];
-  for (const change of outcome.changes) {
-    const stored = await store.get(change.collection, change.id);
-    const name = `${change.collection}/${change.id}`;
-    if (stored?.applied === change.applied || (change.doc === null && !stored)) applied.push(name);
-    else superseded.push(name); // the live projector moved it past the event meanwhile
-  }
-  return { failed: undefined, applied, superseded };
 }
