@@ -1,17 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  AckPolicy,
-  ConsumerMessages,
-  DeliverPolicy,
-  JetStreamClient,
-  JetStreamManager,
-  JsMsg,
-  NatsConnection,
-  nanos,
-} from 'nats';
+import { AckPolicy, JsMsg, NatsConnection, nanos } from 'nats';
 import { decodeEvent, orderKey, ORIGIN_ORDER_KEY, RecordedEvent } from '../../src/contracts';
 import type { Logger } from '../../src/logger';
-import { CheckpointNotice, checkpointSubject, consumerName, ensureEventStream, eventStreamName } from '../../src/nats';
+import {
+  CheckpointNotice, checkpointSubject, DurableConsumer, eventStreamName, eventSubjects, projectionConsumerName,
+} from '../../src/nats';
 import type { ViewStore } from '../view-store/view-store';
 import type { BatchOutcome } from './apply-batch';
 import type { Projection } from './projection';
@@ -43,11 +36,7 @@ export interface ProjectorOptions {
 export class Projector {
   private readonly batchSize: number;
   private readonly maxAttempts: number;
-  private readonly consumer: string;
-  private readonly stream: string;
-  private jsm!: JetStreamManager;
-  private js!: JetStreamClient;
-  private messages?: ConsumerMessages;
+  private readonly consumer: DurableConsumer;
   private buffer: JsMsg[] = [];
   private wake?: () => void;
   private running = false;
@@ -61,8 +50,22 @@ export class Projector {
   constructor(private readonly options: ProjectorOptions) {
     this.batchSize = options.batchSize ?? 500;
     this.maxAttempts = options.maxAttempts ?? 5;
-    this.consumer = consumerName(options.namespace, `projection-${options.projection.name}`);
-    this.stream = eventStreamName(options.namespace);
+    const stream = eventStreamName(options.namespace);
+    this.consumer = new DurableConsumer({
+      nc: options.nc,
+      namespace: options.namespace,
+      durable: projectionConsumerName(options.namespace, options.projection.name),
+      config: {
+        ack_policy: AckPolicy.All,
+        // Bounds what is in flight: the server stops delivering until a batch is acknowledged.
+        max_ack_pending: this.batchSize * 4,
+        ack_wait: nanos(60_000),
+        filter_subject: eventSubjects(options.namespace),
+      },
+      maxMessages: this.batchSize * 2,
+      logger: options.logger,
+      startSequence: async () => firstSequenceAfter(await options.nc.jetstreamManager(), stream, this.checkpointKey),
+    });
     this.batches = new ViewBatches({
       projection: options.projection,
       target: options.store,
@@ -76,12 +79,9 @@ export class Projector {
   }
 
   async start(): Promise<void> {
-    const { store, projection, nc, namespace } = this.options;
+    const { store, projection } = this.options;
     await store.init();
     for (const view of projection.views) await store.ensureCollection(view);
-    this.jsm = await nc.jetstreamManager();
-    this.js = nc.jetstream();
-    await ensureEventStream(this.jsm, namespace);
     this.running = true;
     await this.subscribe();
     this.loop = this.run();
@@ -90,37 +90,22 @@ export class Projector {
   async stop(): Promise<void> {
     this.running = false;
     this.wake?.();
-    await this.messages?.close().catch(() => undefined);
+    await this.consumer.close();
     await this.loop;
     await this.batches.flush().catch(() => undefined);
   }
 
+  /** (Re)starts delivery just after the checkpoint, the truth of what the view holds. */
   private async subscribe(): Promise<void> {
-    await this.messages?.close().catch(() => undefined);
+    await this.consumer.close();
     await this.batches.reset();
     this.unacked.clear();
     this.buffer = [];
     this.lastSeq = undefined;
     this.checkpointKey = (await this.options.store.checkpoint(this.name))?.orderKey ?? ORIGIN_ORDER_KEY;
-    const start = await firstSequenceAfter(this.jsm, this.stream, this.checkpointKey);
-    await this.jsm.consumers.delete(this.stream, this.consumer).catch(() => undefined);
-    await this.jsm.consumers.add(this.stream, {
-      durable_name: this.consumer,
-      ack_policy: AckPolicy.All,
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: start,
-      // Bounds what is in flight: the server stops delivering until a batch is acknowledged.
-      max_ack_pending: this.batchSize * 4,
-      ack_wait: nanos(60_000),
-      filter_subject: `${this.options.namespace}.>`,
-    });
-    const consumer = await this.js.consumers.get(this.stream, this.consumer);
-    this.messages = await consumer.consume({
-      max_messages: this.batchSize * 2,
-      callback: (message) => {
-        this.buffer.push(message);
-        this.wake?.();
-      },
+    await this.consumer.open((message) => {
+      this.buffer.push(message);
+      this.wake?.();
     });
   }
 

@@ -1,7 +1,7 @@
 import type { NatsConnection } from 'nats';
 import { ConsistencyToken, orderKey } from '../../src/contracts';
 import type { Logger } from '../../src/logger';
-import { CheckpointNotice, checkpointSubject, consumerName, eventStreamName } from '../../src/nats';
+import { CheckpointNotice, checkpointSubject, eventStreamName, projectionConsumerName } from '../../src/nats';
 import type { Checkpoint, ViewStore } from '../view-store/view-store';
 
 /** Re-read of the checkpoint while waiting, in case a notice was lost (NATS down): slow, never a tight loop. */
@@ -91,7 +91,7 @@ export class ViewFreshness {
     if (cached && Date.now() - cached.at < CONSUMER_INFO_TTL_MS) return (await cached.pending) ?? checkpoint?.pending ?? 0;
     const pending = this.nc
       .jetstreamManager()
-      .then((jsm) => jsm.consumers.info(eventStreamName(this.namespace), consumerName(this.namespace, `projection-${projection}`)))
+      .then((jsm) => jsm.consumers.info(eventStreamName(this.namespace), projectionConsumerName(this.namespace, projection)))
       .then((info) => info.num_pending + info.num_ack_pending)
       .catch(() => undefined);
     this.consumerInfo.set(projection, { at: Date.now(), pending });

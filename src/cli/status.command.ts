@@ -5,7 +5,7 @@ import { shadowState } from '../../read-model/rebuild/shadow';
 import type { Projection } from '../../read-model/projector/projection';
 import type { Checkpoint, ViewStore } from '../../read-model/view-store/view-store';
 import { ORIGIN_ORDER_KEY } from '../contracts';
-import { consumerName, eventStreamName } from '../nats';
+import { eventStreamName, projectionConsumerName } from '../nats';
 import { CliContext, count, printJson, withContext } from './cli-support';
 import type { PostgresEventLog } from '../../write-model/event-store/postgres-event-log';
 
@@ -76,7 +76,7 @@ async function openNats(url: string): Promise<Nats> {
 }
 
 async function consumerInfo(nats: Nats, namespace: string, projection: string) {
-  const name = consumerName(namespace, `projection-${projection}`);
+  const name = projectionConsumerName(namespace, projection);
   if (!nats.jsm) return { name, error: nats.error ?? 'NATS unreachable' };
   try {
     const info = await nats.jsm.consumers.info(eventStreamName(namespace), name);

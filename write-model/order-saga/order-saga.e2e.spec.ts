@@ -1,5 +1,5 @@
 import { allProjections } from '../../read-model/projections';
-import { connectNats, consumerName, eventStreamName } from '../../src/nats';
+import { connectNats, eventStreamName, sagaConsumerName } from '../../src/nats';
 import { PaymentSimulator } from '../payments/payment-simulator';
 import { eventually, http, projectionsCaughtUp, startTestSystem, TestSystem } from '../../test/support/system';
 
@@ -168,12 +168,12 @@ describe('order saga', () => {
     const nc = await connectNats(system.config.natsUrl, 'test-redeliver');
     const jsm = await nc.jetstreamManager();
     const stream = eventStreamName(system.config.namespace);
-    await jsm.consumers.delete(stream, consumerName(system.config.namespace, 'order-saga'));
+    await jsm.consumers.delete(stream, sagaConsumerName(system.config.namespace));
     for (const projection of projections) await system.store.deleteCheckpoint(projection.name);
     await system.start('process-manager');
     await system.start('projector');
     await eventually(async () => {
-      const info = await jsm.consumers.info(stream, consumerName(system.config.namespace, 'order-saga'));
+      const info = await jsm.consumers.info(stream, sagaConsumerName(system.config.namespace));
       return info.num_pending === 0 && info.num_ack_pending === 0 && info.delivered.stream_seq > 0;
     }, 60_000, 'the saga to see every order event again');
     await nc.close();

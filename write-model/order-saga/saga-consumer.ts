@@ -1,7 +1,7 @@
-import { AckPolicy, ConsumerMessages, DeliverPolicy, JsMsg, NatsConnection, nanos } from 'nats';
+import { AckPolicy, DeliverPolicy, JsMsg, NatsConnection, nanos } from 'nats';
 import { decodeEvent, H, ORDER_STREAM, RecordedOrderEvent } from '../../src/contracts';
 import type { Logger } from '../../src/logger';
-import { consumerName, ensureEventStream, eventStreamName } from '../../src/nats';
+import { DurableConsumer, redeliverLater, sagaConsumerName, streamTypeSubjects } from '../../src/nats';
 import type { OrderSaga } from './order-saga';
 
 const MAX_CONCURRENT_ORDERS = 32;
@@ -12,8 +12,13 @@ const MAX_CONCURRENT_ORDERS = 32;
  * idempotent, so a redelivery (or a crash before the ack) changes no outcome.
  */
 export class SagaConsumer {
-  private messages?: ConsumerMessages;
-  private loop?: Promise<void>;
+  private readonly consumer: DurableConsumer;
+  /** Per order, the handling of its latest event: the next one waits for it. */
+  private readonly chains = new Map<string, Promise<void>>();
+  /** Messages waiting for a free slot (at most MAX_CONCURRENT_ORDERS are handled at once). */
+  private readonly waiting: JsMsg[] = [];
+  private handling = 0;
+  private idle?: () => void;
 
   constructor(
     private readonly options: {
@@ -24,67 +29,67 @@ export class SagaConsumer {
       /** Called after each handled event (the payment worker is woken by it). */
       afterEvent?: (event: RecordedOrderEvent) => void;
     },
-  ) {}
-
-  async start(): Promise<void> {
-    const { nc, namespace } = this.options;
-    const jsm = await nc.jetstreamManager();
-    await ensureEventStream(jsm, namespace);
-    const stream = eventStreamName(namespace);
-    const durable = consumerName(namespace, 'order-saga');
-    const existing = await jsm.consumers.info(stream, durable).catch(() => undefined);
-    if (!existing) {
-      await jsm.consumers.add(stream, {
-        durable_name: durable,
+  ) {
+    this.consumer = new DurableConsumer({
+      nc: options.nc,
+      namespace: options.namespace,
+      durable: sagaConsumerName(options.namespace),
+      config: {
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
-        filter_subject: `${namespace}.${ORDER_STREAM}.>`,
+        filter_subject: streamTypeSubjects(options.namespace, ORDER_STREAM),
         ack_wait: nanos(30_000),
         max_deliver: -1,
         max_ack_pending: 1000,
-      });
-    }
-    const consumer = await nc.jetstream().consumers.get(stream, durable);
-    this.messages = await consumer.consume({ max_messages: 200 });
-    this.loop = this.run(this.messages);
+      },
+      maxMessages: 200,
+      logger: options.logger,
+    });
   }
 
+  async start(): Promise<void> {
+    await this.consumer.open((message) => this.accept(message));
+  }
+
+  /** Stops taking messages and waits for the ones being handled; the rest are redelivered later. */
   async stop(): Promise<void> {
-    this.messages?.stop();
-    await this.loop;
+    await this.consumer.close();
+    this.waiting.length = 0;
+    while (this.handling > 0) await new Promise<void>((resolve) => (this.idle = resolve));
   }
 
   /**
    * Orders are independent: their events are handled concurrently (bounded), while the events
    * of one order are handled one after the other, in stream order.
    */
-  private async run(messages: ConsumerMessages): Promise<void> {
-    const chains = new Map<string, Promise<void>>();
-    const inFlight = new Set<Promise<void>>();
-    for await (const message of messages) {
-      const orderId = message.headers?.get(H.streamId) ?? '';
-      const next = (chains.get(orderId) ?? Promise.resolve()).then(() => this.handle(message));
-      chains.set(orderId, next);
-      inFlight.add(next);
-      void next.then(() => {
-        inFlight.delete(next);
-        if (chains.get(orderId) === next) chains.delete(orderId);
-      });
-      if (inFlight.size >= MAX_CONCURRENT_ORDERS) await Promise.race(inFlight);
+  private accept(message: JsMsg): void {
+    if (this.handling >= MAX_CONCURRENT_ORDERS) {
+      this.waiting.push(message);
+      return;
     }
-    await Promise.all(inFlight);
+    this.handling += 1;
+    const orderId = message.headers?.get(H.streamId) ?? '';
+    const next = (this.chains.get(orderId) ?? Promise.resolve()).then(() => this.handle(message));
+    this.chains.set(orderId, next);
+    void next.then(() => {
+      if (this.chains.get(orderId) === next) this.chains.delete(orderId);
+      this.handling -= 1;
+      const queued = this.waiting.shift();
+      if (queued) this.accept(queued);
+      else if (this.handling === 0) this.idle?.();
+    });
   }
 
   private async handle(message: JsMsg): Promise<void> {
-    const event = decodeEvent(message.data) as RecordedOrderEvent;
+    let event: RecordedOrderEvent | undefined;
     try {
+      event = decodeEvent(message.data) as RecordedOrderEvent;
       await this.options.saga.handle(event);
       message.ack();
       this.options.afterEvent?.(event);
     } catch (error) {
-      const delay = Math.min(200 * 2 ** Math.min(message.info.redeliveryCount, 5), 10_000);
-      this.options.logger.warn({ err: error, eventId: event.eventId, type: event.type, delay }, 'saga step failed; redelivering');
-      message.nak(delay);
+      const delay = redeliverLater(message);
+      this.options.logger.warn({ err: error, seq: message.seq, eventId: event?.eventId, type: event?.type, delay }, 'saga step failed; redelivering');
     }
   }
 }

@@ -1,0 +1,4 @@
+export * from './connection';
+export * from './durable-consumer';
+export * from './event-stream';
+export * from './names';
