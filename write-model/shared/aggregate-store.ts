@@ -48,15 +48,18 @@ export interface Decision {
 
 const MAX_ATTEMPTS = 100;
 
+/** The part of the event store this class uses: the seam an in-memory fake fills in unit specs. */
+export type AggregateEvents = Pick<EventStore, 'readStream' | 'readStreams' | 'append' | 'storedOutcome'>;
+
 /**
  * Load → decide → append, retried on a lost optimistic race (re-deciding against the new
  * state) unless the client pinned a version with If-Match. Handlers stay a few lines long.
  */
-export class AggregateStore {
+export class AggregateStore<Events extends AggregateEvents = EventStore> {
   /** Tail of the queue of writers per stream, in this process. */
   private readonly queues = new Map<string, Promise<void>>();
 
-  constructor(readonly events: EventStore) {}
+  constructor(readonly events: Events) {}
 
   async load<S, C, E extends NewEvent>(decider: Decider<S, C, E>, streamId: string): Promise<Loaded<S>> {
     return folded(decider, await this.events.readStream(streamId));
