@@ -31,7 +31,7 @@ export class CustomerOrdersController {
 
   /** A customer's orders, newest first. */
   @Get(':id/orders')
-  @ApiParam({ name: 'id', description: 'the customer id', schema: { type: 'string', pattern: CUSTOMER_ID.source }, example: 'cust-42' })
+  @ApiParam({ name: 'id', description: 'the customer id', schema: { type: 'string', pattern: CUSTOMER_ID.source, example: 'cust-42' } })
   @ApiViewQuery({
     operationId: 'listCustomerOrders',
     summary: "List a customer's orders, newest first",

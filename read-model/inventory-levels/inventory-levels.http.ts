@@ -45,13 +45,14 @@ export class InventoryLevelsController {
   }
 
   @Get(':sku')
-  @ApiParam({ name: 'sku', schema: SKU_PARAM_SCHEMA, example: 'MUG-001' })
+  @ApiParam({ name: 'sku', schema: SKU_PARAM_SCHEMA })
   @ApiViewQuery({
     operationId: 'getInventory',
     summary: 'Get the stock levels of a sku',
     data: InventoryLevelResponse,
     shape: 'single',
     notFound: 'no product with this sku in the view',
+    resource: 'inventory of MUG-001',
   })
   async get(@Query() _query: ConsistencyQuery, @Param('sku') sku: string, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     if (!SKU_PATTERN.test(sku)) throw validationProblem([{ field: 'sku', messages: ['not a valid sku'] }]);

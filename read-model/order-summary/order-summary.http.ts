@@ -30,6 +30,7 @@ export class OrderSummaryController {
     data: OrderSummaryResponse,
     shape: 'single',
     notFound: 'no order with this id in the view (send the consistency token of POST /orders to wait for it)',
+    resource: 'order 0b6f3c52-9d4e-4b8a-a1f7-5f2c8e9d7a31',
   })
   async get(@Query() _query: ConsistencyQuery, @Param('id', orderId) id: string, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const { result: stored, view: meta } = await this.views.read(req, res, orderSummaryProjection.name, () =>

@@ -52,8 +52,8 @@ export class ProductCatalogController {
   }
 
   @Get(':sku')
-  @ApiParam({ name: 'sku', schema: SKU_PARAM_SCHEMA, example: 'MUG-001' })
-  @ApiViewQuery({ operationId: 'getProduct', summary: 'Get a product', data: ProductResponse, shape: 'single', notFound: 'no product with this sku in the view' })
+  @ApiParam({ name: 'sku', schema: SKU_PARAM_SCHEMA })
+  @ApiViewQuery({ operationId: 'getProduct', summary: 'Get a product', data: ProductResponse, shape: 'single', notFound: 'no product with this sku in the view', resource: 'product MUG-001' })
   async get(@Query() _query: ConsistencyQuery, @Param('sku') sku: string, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     if (!SKU_PATTERN.test(sku)) throw validationProblem([{ field: 'sku', messages: ['not a valid sku'] }]);
     const { result: stored, view: meta } = await this.views.read(req, res, PROJECTION, () =>

@@ -3,7 +3,9 @@ import { ApiExtraModels, ApiHeader, ApiOperation, ApiProperty, ApiPropertyOption
 import type { ReferenceObject, SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { SKU_PATTERN } from '../../src/contracts';
 import { ApiProblems, BAD_QUERY, headerRefs } from '../../src/http/openapi';
-import { MAX_WAIT_MS } from './view-response';
+import { problemType, validationProblem } from '../../src/http/problem';
+import { PLUMBING_PROBLEMS, ProblemExamples } from '../../src/http/problem-examples';
+import { MAX_WAIT_MS, notFound } from './view-response';
 
 export class MoneyView {
   @ApiProperty({ type: 'integer', description: 'integer minor units (cents)', example: 1299 })
@@ -62,6 +64,24 @@ export interface ViewQueryDoc {
   extra?: Record<string, Type<unknown>>;
   /** What 404 means, for a single resource. */
   notFound?: string;
+  /** How a 404's detail names the resource, e.g. `product MUG-001`. */
+  resource?: string;
+}
+
+/** What a view query's error responses show, each built by the function that answers it. */
+function viewQueryExamples(doc: ViewQueryDoc): ProblemExamples {
+  return {
+    'unknown-query-parameter': PLUMBING_PROBLEMS['unknown-query-parameter'],
+    'invalid-consistency-token': validationProblem([
+      { field: 'header Consistency-Token', messages: ['not a consistency token returned by a command'] },
+    ]).problem,
+    'not-found': {
+      type: problemType('not-found'),
+      title: 'Not found',
+      status: 404,
+      detail: notFound(doc.resource ?? 'the resource').message,
+    },
+  };
 }
 
 /** Consistency headers, the envelope `{ data, view, page? }` and the View-* headers every view query shares. */
@@ -101,9 +121,9 @@ export function ApiViewQuery(doc: ViewQueryDoc): MethodDecorator {
       schema: { type: 'object', required: Object.keys(properties), properties },
     }),
     ...(single ? [ApiResponse({ status: 304, description: 'If-None-Match names the current ETag', headers: headerRefs('ETag') })] : []),
-    ApiProblems(problems),
+    ApiProblems(problems, viewQueryExamples(doc)),
   );
 }
 
-/** Path parameters described once. */
-export const SKU_PARAM_SCHEMA: SchemaObject = { type: 'string', pattern: SKU_PATTERN.source };
+/** Path parameters described once (the example in the schema: @nestjs/swagger drops a parameter's own example beside a schema). */
+export const SKU_PARAM_SCHEMA: SchemaObject = { type: 'string', pattern: SKU_PATTERN.source, example: 'MUG-001' };

@@ -4,6 +4,7 @@ import type { HeaderObject, SchemaObject } from '@nestjs/swagger/dist/interfaces
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../paths';
+import { fillProblemInstances, problemExamplesFor, ProblemExamples } from './problem-examples';
 
 /** What tells the two APIs' documents apart; everything else is shared. */
 export interface OpenApiInfo {
@@ -107,11 +108,18 @@ export const RESPONSE_HEADERS: Record<string, HeaderObject> = {
 export const headerRefs = (...names: (keyof typeof RESPONSE_HEADERS)[]) =>
   Object.fromEntries(names.map((name) => [name, { $ref: `#/components/headers/${name}` }]));
 
-/** One problem+json response per status, each with what it means for this operation. */
-export function ApiProblems(responses: Record<number, string>): MethodDecorator & ClassDecorator {
+/**
+ * One problem+json response per status, each with what it means for this operation and
+ * examples of its own status: the operation's, else the shared plumbing's.
+ */
+export function ApiProblems(responses: Record<number, string>, examples: ProblemExamples = {}): MethodDecorator & ClassDecorator {
   return applyDecorators(
     ...Object.entries(responses).map(([status, description]) =>
-      ApiResponse({ status: Number(status), description, content: { 'application/problem+json': { schema: PROBLEM_REF } } }),
+      ApiResponse({
+        status: Number(status),
+        description,
+        content: { 'application/problem+json': { schema: PROBLEM_REF, examples: problemExamplesFor(Number(status), examples) } },
+      }),
     ),
   );
 }
@@ -141,6 +149,7 @@ export function createOpenApiDocument(app: INestApplication, info: OpenApiInfo):
     // The validation pipe refuses unknown fields: request bodies say so.
     if (name.endsWith('Request') && 'properties' in schema) schema.additionalProperties ??= false;
   }
+  fillProblemInstances(document);
   // Each API uses some of the shared headers; an unused component is noise (and a lint warning).
   const used = JSON.stringify(document.paths);
   for (const name of Object.keys(document.components?.headers ?? {})) {

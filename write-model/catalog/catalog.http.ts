@@ -5,11 +5,20 @@ import type { CommandContext, CommandResult } from '../shared/aggregate-store';
 import { CommandResultHeaders, Context } from '../shared/command-http';
 import { ApiCommand } from '../shared/command.openapi';
 import { NothingElse } from '../../src/http/validation';
+import { productStreamId } from '../../src/contracts';
+import { InvariantViolation, NotFoundError } from '../shared/domain-errors';
 import { SKU_PATTERN, SkuParam } from '../shared/request-dto';
-
-const ApiSku = () => ApiParam({ name: 'sku', schema: { type: 'string', pattern: SKU_PATTERN.source }, example: 'MUG-001' });
 import { ChangeProductPrice, DiscontinueProduct, RegisterProduct, UpdateProductDetails } from './catalog.commands';
 import { ChangeProductPriceRequest, RegisterProductRequest, UpdateProductDetailsRequest } from './catalog.request.dto';
+
+const SKU = 'MUG-001';
+// The example sits in the schema: @nestjs/swagger drops a parameter's own example when it has a schema.
+const ApiSku = () => ApiParam({ name: 'sku', schema: { type: 'string', pattern: SKU_PATTERN.source, example: SKU } });
+
+/** The catalog's domain errors as the documentation shows them (the deciders raise them the same way). */
+const STREAM = productStreamId(SKU);
+const UNKNOWN_PRODUCT = new NotFoundError(`product ${SKU} does not exist`, 'unknown-product', { sku: SKU });
+const DISCONTINUED = new InvariantViolation(`product ${SKU} is discontinued`, 'product-discontinued', { sku: SKU });
 
 @ApiTags('catalog')
 @Controller('products')
@@ -22,7 +31,9 @@ export class CatalogController {
     operationId: 'registerProduct',
     summary: 'Register a product',
     created: true,
+    stream: productStreamId('LAMP-01'),
     problems: { 409: 'the sku is already registered (`product-exists`)' },
+    errors: [new InvariantViolation('product LAMP-01 is already registered', 'product-exists', { sku: 'LAMP-01' })],
   })
   register(@Body() body: RegisterProductRequest, @Context() context: CommandContext): Promise<CommandResult> {
     const { sku, name, description = '', price } = body;
@@ -37,7 +48,9 @@ export class CatalogController {
     operationId: 'updateProductDetails',
     summary: "Change a product's name or description",
     description: 'Fields left out keep their value; a change to nothing answers the current version and writes nothing.',
+    stream: STREAM,
     problems: { 404: 'no product with this sku (`unknown-product`)' },
+    errors: [UNKNOWN_PRODUCT],
   })
   @HttpCode(200)
   updateDetails(
@@ -58,6 +71,12 @@ export class CatalogController {
       404: 'no product with this sku (`unknown-product`)',
       409: 'the product is discontinued (`product-discontinued`) or priced in another currency (`currency-mismatch`)',
     },
+    stream: STREAM,
+    errors: [
+      UNKNOWN_PRODUCT,
+      DISCONTINUED,
+      new InvariantViolation(`product ${SKU} is priced in EUR, not USD`, 'currency-mismatch', { sku: SKU, currency: 'EUR' }),
+    ],
   })
   @HttpCode(200)
   changePrice(
@@ -81,6 +100,8 @@ export class CatalogController {
       404: 'no product with this sku (`unknown-product`)',
       409: 'the product is already discontinued (`product-discontinued`)',
     },
+    stream: STREAM,
+    errors: [UNKNOWN_PRODUCT, DISCONTINUED],
   })
   @HttpCode(200)
   discontinue(

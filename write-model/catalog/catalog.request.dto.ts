@@ -5,19 +5,20 @@ import { CleanText, OptionalField } from '../../src/http/validation';
 import { MoneyRequest, SKU_PATTERN } from '../shared/request-dto';
 
 export class RegisterProductRequest {
-  @ApiProperty({ example: 'MUG-001', pattern: SKU_PATTERN.source })
+  // Not a demo-catalog sku: the docs page's default request registers a product that does not exist yet.
+  @ApiProperty({ example: 'LAMP-01', pattern: SKU_PATTERN.source })
   @IsString()
   @CleanText()
   @Matches(SKU_PATTERN, { message: 'sku must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit' })
   sku!: string;
 
-  @ApiProperty({ example: 'Enamel mug', minLength: 1, maxLength: 200 })
+  @ApiProperty({ example: 'Desk lamp', minLength: 1, maxLength: 200 })
   @IsString()
   @CleanText()
   @Length(1, 200)
   name!: string;
 
-  @ApiPropertyOptional({ example: 'Holds 350 ml', maxLength: 2000 })
+  @ApiPropertyOptional({ example: 'LED, warm white', maxLength: 2000 })
   @OptionalField()
   @IsString()
   @CleanText()

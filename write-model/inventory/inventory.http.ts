@@ -4,13 +4,28 @@ import { ApiParam, ApiTags } from '@nestjs/swagger';
 import type { CommandContext, CommandResult } from '../shared/aggregate-store';
 import { CommandResultHeaders, Context } from '../shared/command-http';
 import { ApiCommand } from '../shared/command.openapi';
+import { stockStreamId } from '../../src/contracts';
+import { InvariantViolation, NotFoundError } from '../shared/domain-errors';
 import { SKU_PATTERN, SkuParam } from '../shared/request-dto';
 import { AdjustStock, ReceiveStock } from './inventory.commands';
 import { AdjustStockRequest, ReceiveStockRequest } from './inventory.request.dto';
 
+/** The stock commands' domain errors as the documentation shows them (the handlers raise them the same way). */
+const SKU = 'MUG-001';
+const STREAM = stockStreamId(SKU);
+const UNKNOWN_PRODUCT = new NotFoundError(`product ${SKU} does not exist`, 'unknown-product', { sku: SKU });
+const stockLeft = (reason: string, onHand: number, reserved: number, quantity: number) =>
+  new InvariantViolation(`adjusting ${SKU} by ${quantity} would leave ${onHand + quantity} on hand for ${reserved} reserved`, reason, {
+    sku: SKU,
+    onHand,
+    reserved,
+    quantity,
+  });
+
 @ApiTags('inventory')
 @Controller('inventory/:sku')
-@ApiParam({ name: 'sku', schema: { type: 'string', pattern: SKU_PATTERN.source }, example: 'MUG-001' })
+// The example sits in the schema: @nestjs/swagger drops a parameter's own example when it has a schema.
+@ApiParam({ name: 'sku', schema: { type: 'string', pattern: SKU_PATTERN.source, example: SKU } })
 @UseInterceptors(CommandResultHeaders)
 export class InventoryController {
   constructor(private readonly commands: CommandBus) {}
@@ -20,7 +35,9 @@ export class InventoryController {
     operationId: 'receiveStock',
     summary: 'Receive stock for a sku',
     description: "Adds to the quantity on hand. The answer's version and ETag are the sku's stock version, not the product's.",
+    stream: STREAM,
     problems: { 404: 'no product with this sku (`unknown-product`)' },
+    errors: [UNKNOWN_PRODUCT],
   })
   @HttpCode(200)
   receive(
@@ -39,6 +56,8 @@ export class InventoryController {
       404: 'no product with this sku (`unknown-product`)',
       409: 'the adjustment would leave less on hand than zero (`negative-stock`) or than is reserved (`stock-reserved`)',
     },
+    stream: STREAM,
+    errors: [UNKNOWN_PRODUCT, stockLeft('negative-stock', 23, 0, -50), stockLeft('stock-reserved', 23, 20, -5)],
   })
   @HttpCode(200)
   adjust(

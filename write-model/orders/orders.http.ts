@@ -7,8 +7,21 @@ import { CommandResultHeaders, Context } from '../shared/command-http';
 import { ApiCommand } from '../shared/command.openapi';
 import { validationProblem } from '../../src/http/problem';
 import { NothingElse } from '../../src/http/validation';
+import { orderStreamId } from '../../src/contracts';
+import { InvalidCommand, InvariantViolation, NotFoundError } from '../shared/domain-errors';
 import { CancelOrder, PlaceOrder, ShipOrder } from './orders.commands';
 import { CancelOrderRequest, PlaceOrderRequest } from './orders.request.dto';
+
+/** The order commands' domain errors as the documentation shows them (the decider raises them the same way). */
+const ORDER_ID = '0b6f3c52-9d4e-4b8a-a1f7-5f2c8e9d7a31';
+const STREAM = orderStreamId(ORDER_ID);
+const UNKNOWN_ORDER = new NotFoundError(`order ${ORDER_ID} does not exist`, 'unknown-order', { orderId: ORDER_ID });
+const invalidTransition = (status: string, command: string) =>
+  new InvariantViolation(`order ${ORDER_ID} is ${status}: ${command} is not possible`, 'invalid-transition', {
+    orderId: ORDER_ID,
+    status,
+    command,
+  });
 
 const orderIdPipe = new ParseUUIDPipe({
   exceptionFactory: () => validationProblem([{ field: 'id', messages: ['order id must be a UUID'] }]),
@@ -32,9 +45,14 @@ export class OrdersController {
       'confirms (or rejects and cancels); follow it on GET /orders/{id} of the query API.',
     created: true,
     ifMatch: false,
+    stream: STREAM,
     problems: {
       422: 'a line names an unknown (`unknown-sku`) or discontinued (`product-discontinued`) product, currencies mix, or the total is too large',
     },
+    errors: [
+      new InvalidCommand('product LAMP-99 does not exist', 'unknown-sku', { sku: 'LAMP-99' }),
+      new InvalidCommand('product SOCKS-OLD is discontinued', 'product-discontinued', { sku: 'SOCKS-OLD' }),
+    ],
   })
   place(@Body() body: PlaceOrderRequest, @Context() context: CommandContext): Promise<CommandResult> {
     const { customerId, lines, paymentToken } = body;
@@ -57,6 +75,8 @@ export class OrdersController {
       404: 'no order with this id (`unknown-order`)',
       409: 'the order is shipped, rejected or already cancelled (`invalid-transition`, with `currentStatus`)',
     },
+    stream: STREAM,
+    errors: [UNKNOWN_ORDER, invalidTransition('shipped', 'CancelOrder')],
   })
   @HttpCode(200)
   cancel(
@@ -78,6 +98,8 @@ export class OrdersController {
       404: 'no order with this id (`unknown-order`)',
       409: 'the order is not confirmed (`invalid-transition`, with `currentStatus`)',
     },
+    stream: STREAM,
+    errors: [UNKNOWN_ORDER, invalidTransition('pending', 'ShipOrder')],
   })
   @HttpCode(200)
   ship(

@@ -1,6 +1,11 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiProperty, ApiResponse } from '@nestjs/swagger';
 import { ApiCorrelationHeader, ApiProblems, BAD_QUERY, headerRefs } from '../../src/http/openapi';
+import { PLUMBING_PROBLEMS, ProblemExamples } from '../../src/http/problem-examples';
+import { problemType } from '../../src/http/problem';
+import { ConcurrencyError, IdempotencyKeyReusedError } from '../event-store/errors';
+import { DomainError, PreconditionFailed } from './domain-errors';
+import { writeModelProblem } from './problems';
 
 /** What every successful command answers (see CommandResult). */
 export class CommandResultResponse {
@@ -27,8 +32,40 @@ export interface CommandDoc {
   body?: boolean;
   /** Whether the handler checks If-Match (POST /orders makes a new id, so it has nothing to check). */
   ifMatch?: boolean;
+  /** The stream the command appends to, as its 409 (race lost) and 412 examples name it. */
+  stream: string;
   /** Domain outcomes of this command by status: 404, 409, 422. */
   problems?: Record<number, string>;
+  /** One error of each domain reason the command can answer: its problem example, under its status. */
+  errors?: DomainError[];
+}
+
+/** Every command checks these headers the same way (see command-http.ts). */
+const INVALID_HEADER = {
+  type: problemType('validation'),
+  title: 'Invalid request',
+  status: 400,
+  detail: 'Idempotency-Key: must be 1-200 printable ASCII characters',
+  errors: [{ field: 'header Idempotency-Key', messages: ['must be 1-200 printable ASCII characters'] }],
+};
+
+/** What a command's error responses show, each built by the mapping that answers it. */
+function commandExamples(doc: CommandDoc, body: boolean, ifMatch: boolean): ProblemExamples {
+  const mapped = (error: Error) => {
+    const problem = writeModelProblem(error);
+    if (!problem) throw new Error(`${error.name} has no problem mapping`);
+    return problem;
+  };
+  const { 'unknown-field': unknownField, 'malformed-json': malformedJson } = PLUMBING_PROBLEMS;
+  return {
+    'unknown-field': unknownField,
+    ...(body && { 'malformed-json': malformedJson }),
+    'invalid-header': INVALID_HEADER,
+    ...Object.fromEntries((doc.errors ?? []).map((error) => [error.reason, mapped(error)])),
+    'concurrency-conflict': mapped(new ConcurrencyError(doc.stream, 3, 4)),
+    ...(ifMatch && { 'precondition-failed': mapped(new PreconditionFailed(doc.stream, 3, 4)) }),
+    'idempotency-key-reused': mapped(new IdempotencyKeyReusedError('7d0c5a4e-retry-of-this-request')),
+  };
 }
 
 /** The headers, success and error responses every command shares, plus its own domain errors. */
@@ -54,16 +91,22 @@ export function ApiCommand(doc: CommandDoc): MethodDecorator {
           ApiHeader({
             name: 'If-Match',
             required: false,
-            description: 'the aggregate version the client last saw (an ETag such as `"3"`); 412 when it moved on',
-            schema: { type: 'string', pattern: '^\\s*(W/)?"?\\d{1,9}"?\\s*$', example: '"3"' },
+            // No example: Swagger UI would send it with every try and the first one would answer 412.
+            description:
+              'the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too); ' +
+              '412 when the aggregate has moved on. Leave it out to apply the command at any version.',
+            schema: { type: 'string', pattern: '^\\s*(W/)?"?\\d{1,9}"?\\s*$' },
           }),
         ]
       : []),
     ApiHeader({
       name: 'Idempotency-Key',
       required: false,
-      description: 'a retry with the same key and request returns the first outcome and writes nothing',
-      schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,200}$', example: 'b7c1c7e2-place-1' },
+      // No example: a fixed key sent with every try would replay, or refuse with 422, the tries after the first.
+      description:
+        '1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key ' +
+        'and request returns the first outcome and writes nothing; the same key with another request answers 422',
+      schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,200}$' },
     }),
     ApiCorrelationHeader(),
     ApiHeader({ name: 'X-Actor', required: false, description: "who asked, recorded in the events' metadata" }),
@@ -73,6 +116,6 @@ export function ApiCommand(doc: CommandDoc): MethodDecorator {
       type: CommandResultResponse,
       headers: headerRefs('ETag', 'Consistency-Token'),
     }),
-    ApiProblems(problems),
+    ApiProblems(problems, commandExamples(doc, body, ifMatch)),
   );
 }
