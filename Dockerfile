@@ -3,12 +3,14 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY packages/client/package.json packages/client/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src src
 COPY write-model write-model
 COPY read-model read-model
 COPY migrations migrations
+COPY packages packages
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

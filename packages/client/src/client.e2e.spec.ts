@@ -1,11 +1,11 @@
-import type { CustomerOrderView } from '../../read-model/customer-orders/customer-orders.projection';
-import type { DailySalesView } from '../../read-model/daily-sales/daily-sales.projection';
-import type { InventoryView } from '../../read-model/inventory-levels/inventory-levels.projection';
-import type { OrderSummaryView } from '../../read-model/order-summary/order-summary.projection';
-import type { ProductView } from '../../read-model/product-catalog/product-catalog.projection';
-import type { RegisterProductRequest } from '../../write-model/catalog/catalog.request.dto';
-import type { PlaceOrderRequest } from '../../write-model/orders/orders.request.dto';
-import { eventually, startTestSystem, TestSystem } from '../../test/support/system';
+import type { CustomerOrderView } from '../../../read-model/customer-orders/customer-orders.projection';
+import type { DailySalesView } from '../../../read-model/daily-sales/daily-sales.projection';
+import type { InventoryView } from '../../../read-model/inventory-levels/inventory-levels.projection';
+import type { OrderSummaryView } from '../../../read-model/order-summary/order-summary.projection';
+import type { ProductView } from '../../../read-model/product-catalog/product-catalog.projection';
+import type { RegisterProductRequest } from '../../../write-model/catalog/catalog.request.dto';
+import type { PlaceOrderRequest } from '../../../write-model/orders/orders.request.dto';
+import { eventually, startTestSystem, TestSystem } from '../../../test/support/system';
 import { ConvergeClient, ConvergeProblemError } from './index';
 import type { CustomerOrder, DailySales, InventoryLevel, Order, PlaceOrder, Product, RegisterProduct } from './index';
 
