@@ -117,11 +117,15 @@ describe('order saga', () => {
     await eventually(async () => {
       let final = 0;
       for (const status of FINAL) {
-        const { body } = await http('GET', `${system.queryUrl}/customers/cust-hot/orders?status=${status}&limit=100`);
-        final += body.data.length + (body.page.nextCursor ? 100 : 0);
+        let cursor = '';
+        do {
+          const { body } = await http('GET', `${system.queryUrl}/customers/cust-hot/orders?status=${status}&limit=100${cursor}`);
+          final += body.data.length;
+          cursor = body.page.nextCursor ? `&cursor=${encodeURIComponent(body.page.nextCursor)}` : '';
+        } while (cursor);
       }
       return final >= 200;
-    }, 60_000, 'all 200 orders to reach a final status');
+    }, 90_000, 'all 200 orders to reach a final status');
     const orders = await Promise.all(ids.map((id) => settled(id)));
     const confirmed = orders.filter((o) => o.status === 'confirmed');
     expect(confirmed).toHaveLength(50);
@@ -159,6 +163,24 @@ describe('order saga', () => {
       return { views, events: rows[0].n, payments: gateway.stats() };
     };
     const caughtUp = () => projectionsCaughtUp(system, projections.map((p) => p.name));
+    // Settled: the saga has handled every order event (a slow machine may still be working on
+    // the previous test's orders), and every projection has applied the whole log.
+    const stream = eventStreamName(system.config.namespace);
+    const sagaIdle = async () => {
+      const nc = await connectNats(system.config.natsUrl, 'test-saga-idle');
+      try {
+        const jsm = await nc.jetstreamManager();
+        await eventually(async () => {
+          const info = await jsm.consumers.info(stream, sagaConsumerName(system.config.namespace));
+          return info.num_pending === 0 && info.num_ack_pending === 0;
+        }, 60_000, 'the saga to handle every order event');
+      } finally {
+        await nc.close();
+      }
+    };
+    await sagaIdle();
+    await caughtUp();
+    await sagaIdle();
     const head = await caughtUp();
     const before = await snapshot();
 
@@ -167,7 +189,6 @@ describe('order saga', () => {
     await system.stop('projector');
     const nc = await connectNats(system.config.natsUrl, 'test-redeliver');
     const jsm = await nc.jetstreamManager();
-    const stream = eventStreamName(system.config.namespace);
     await jsm.consumers.delete(stream, sagaConsumerName(system.config.namespace));
     for (const projection of projections) await system.store.deleteCheckpoint(projection.name);
     await system.start('process-manager');
