@@ -1,15 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { HealthController, READINESS_CHECKS } from '../src/http/health';
-import { CustomerOrdersController } from './customer-orders/customer-orders.http';
-import { DailySalesController } from './daily-sales/daily-sales.http';
-import { InventoryLevelsController } from './inventory-levels/inventory-levels.http';
-import { OrderSummaryController } from './order-summary/order-summary.http';
-import { ProductCatalogController } from './product-catalog/product-catalog.http';
 import { ProjectionsController } from './query-api/projections.http';
 import { ViewFreshness } from './query-api/freshness';
-import { VIEW_STORE } from './query-api/tokens';
 import { ViewReader } from './query-api/view-response';
-import type { ViewStore } from './view-store/view-store';
+import { type ViewStore, VIEW_STORE } from './view-store/view-store';
+import { readViews } from './views';
 
 /** The query side: HTTP reads over the read store only, never the write store. */
 @Module({})
@@ -18,11 +13,7 @@ export class QueryApiModule {
     return {
       module: QueryApiModule,
       controllers: [
-        ProductCatalogController,
-        InventoryLevelsController,
-        OrderSummaryController,
-        CustomerOrdersController,
-        DailySalesController,
+        ...readViews.flatMap((view) => view.controllers),
         ProjectionsController,
         HealthController,
       ],

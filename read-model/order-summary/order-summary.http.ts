@@ -2,10 +2,9 @@ import { Controller, Get, Inject, Param, ParseUUIDPipe, Query, Req, Res } from '
 import { ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { validationProblem } from '../../src/http/problem';
-import { VIEW_STORE } from '../query-api/tokens';
 import { ConsistencyQuery } from '../query-api/consistency.query';
 import {ViewReader, notFound, notModified} from '../query-api/view-response';
-import type { ViewStore } from '../view-store/view-store';
+import { type ViewStore, VIEW_STORE } from '../view-store/view-store';
 import { ApiViewQuery } from '../query-api/view.openapi';
 import { ORDERS, orderSummaryProjection } from './order-summary.projection';
 import { OrderSummaryResponse } from './order-summary.response.dto';

@@ -3,10 +3,9 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, BAD_QUERY } from '../../src/http/openapi';
 import { NothingElse } from '../../src/http/validation';
 import { allProjections } from '../projections';
-import type { ViewStore } from '../view-store/view-store';
+import { type ViewStore, VIEW_STORE } from '../view-store/view-store';
 import { ViewFreshness } from './freshness';
 import { ProjectionsResponse } from './projections.response.dto';
-import { VIEW_STORE } from './tokens';
 
 // Names only: the threshold does not change which projections exist.
 export const PROJECTION_NAMES = allProjections({ lowStockThreshold: 0 }).map((p) => p.name);

@@ -121,3 +121,6 @@ export interface ViewStoreOptions {
   /** MongoDB database; defaults to the one named in the URL, else "converge". */
   database?: string;
 }
+
+/** Nest injection token of the ViewStore the query API reads from. */
+export const VIEW_STORE = Symbol('VIEW_STORE');

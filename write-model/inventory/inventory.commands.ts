@@ -15,14 +15,14 @@ export const stockAggregate = (sku: string) => ({
 });
 
 /** A stock command as sent: the handler adds what it reads from the catalog. */
-type StockRequest = Exclude<StockCommand, { type: 'ReserveStock' }> | Omit<Extract<StockCommand, { type: 'ReserveStock' }>, 'productDiscontinued'>;
+type StockInstruction = Exclude<StockCommand, { type: 'ReserveStock' }> | Omit<Extract<StockCommand, { type: 'ReserveStock' }>, 'productDiscontinued'>;
 
-abstract class StockBusCommand extends Command<CommandResult> {
-  abstract readonly command: StockRequest;
+abstract class InventoryCommand extends Command<CommandResult> {
+  abstract readonly command: StockInstruction;
   abstract readonly context: CommandContext;
 }
 
-export class ReceiveStock extends StockBusCommand {
+export class ReceiveStock extends InventoryCommand {
   constructor(
     readonly command: { type: 'ReceiveStock'; sku: string; quantity: number },
     readonly context: CommandContext,
@@ -31,7 +31,7 @@ export class ReceiveStock extends StockBusCommand {
   }
 }
 
-export class AdjustStock extends StockBusCommand {
+export class AdjustStock extends InventoryCommand {
   constructor(
     readonly command: { type: 'AdjustStock'; sku: string; quantity: number; reason: string },
     readonly context: CommandContext,
@@ -40,7 +40,7 @@ export class AdjustStock extends StockBusCommand {
   }
 }
 
-export class ReserveStock extends StockBusCommand {
+export class ReserveStock extends InventoryCommand {
   constructor(
     readonly command: { type: 'ReserveStock'; sku: string; orderId: string; quantity: number },
     readonly context: CommandContext,
@@ -49,7 +49,7 @@ export class ReserveStock extends StockBusCommand {
   }
 }
 
-export class ReleaseStock extends StockBusCommand {
+export class ReleaseStock extends InventoryCommand {
   constructor(
     readonly command: { type: 'ReleaseStock'; sku: string; orderId: string },
     readonly context: CommandContext,
@@ -58,7 +58,7 @@ export class ReleaseStock extends StockBusCommand {
   }
 }
 
-export class CommitStock extends StockBusCommand {
+export class CommitStock extends InventoryCommand {
   constructor(
     readonly command: { type: 'CommitStock'; sku: string; orderId: string },
     readonly context: CommandContext,
@@ -73,10 +73,10 @@ export class CommitStock extends StockBusCommand {
  * a concurrent discontinuation.
  */
 @Injectable()
-abstract class StockCommandHandler implements ICommandHandler<StockBusCommand, CommandResult> {
+abstract class StockCommandHandler implements ICommandHandler<InventoryCommand, CommandResult> {
   constructor(private readonly aggregates: AggregateStore) {}
 
-  execute({ command, context }: StockBusCommand): Promise<CommandResult> {
+  execute({ command, context }: InventoryCommand): Promise<CommandResult> {
     const { sku } = command;
     return this.aggregates.run(context, stockStreamId(sku), async () => {
       const [product, stock] = await this.aggregates.loadPair(

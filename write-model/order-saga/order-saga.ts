@@ -4,7 +4,7 @@ import type { Logger } from '../../src/logger';
 import { ReleaseStock, ReserveStock } from '../inventory/inventory.commands';
 import { orderDecider } from '../orders/order.decider';
 import type { Order } from '../orders/order';
-import { DriveOrder } from '../orders/orders.commands';
+import { AdvanceOrder } from '../orders/orders.commands';
 import type { PaymentGateway } from '../payments/payment-gateway';
 import type { AggregateStore, CommandContext } from '../shared/aggregate-store';
 import { DomainError } from '../shared/domain-errors';
@@ -37,11 +37,11 @@ export class OrderSaga {
       case 'OrderStockReserved':
         return this.startPayment(event);
       case 'OrderPaymentAuthorized':
-        return this.ignoreRefusal(() => this.send(new DriveOrder({ type: 'ConfirmOrder', orderId: event.data.orderId }, this.cause(event, 'confirm'))));
+        return this.ignoreRefusal(() => this.send(new AdvanceOrder({ type: 'ConfirmOrder', orderId: event.data.orderId }, this.cause(event, 'confirm'))));
       case 'OrderPaymentDeclined':
         return this.ignoreRefusal(() =>
           this.send(
-            new DriveOrder(
+            new AdvanceOrder(
               { type: 'CancelOrder', orderId: event.data.orderId, reason: `payment declined: ${event.data.reason}`, by: 'saga' },
               this.cause(event, 'cancel'),
             ),
@@ -67,14 +67,14 @@ export class OrderSaga {
         // Rejecting leads to OrderRejected, whose compensation releases every line.
         await this.ignoreRefusal(() =>
           this.send(
-            new DriveOrder({ type: 'RejectOrder', orderId, reason: `${sku}: ${error.message}`, sku }, this.cause(event, 'reject')),
+            new AdvanceOrder({ type: 'RejectOrder', orderId, reason: `${sku}: ${error.message}`, sku }, this.cause(event, 'reject')),
           ),
         );
         return this.releaseAll(event, orderId, lines);
       }
     }
     try {
-      await this.send(new DriveOrder({ type: 'MarkStockReserved', orderId }, this.cause(event, 'reserved')));
+      await this.send(new AdvanceOrder({ type: 'MarkStockReserved', orderId }, this.cause(event, 'reserved')));
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       // The customer cancelled while we reserved: give the stock back.
@@ -102,7 +102,7 @@ export class OrderSaga {
       );
       await this.ignoreRefusal(() =>
         this.send(
-          new DriveOrder(
+          new AdvanceOrder(
             { type: 'RecordPaymentRefunded', orderId: order.orderId, authorizationId: payment.authorizationId!, amount: payment.amount! },
             this.cause(event, 'refunded'),
           ),
@@ -121,7 +121,7 @@ export class OrderSaga {
     );
     await this.ignoreRefusal(() =>
       this.send(
-        new DriveOrder({ type: 'RecordPaymentCaptured', orderId: order.orderId, authorizationId, amount }, this.cause(event, 'captured')),
+        new AdvanceOrder({ type: 'RecordPaymentCaptured', orderId: order.orderId, authorizationId, amount }, this.cause(event, 'captured')),
       ),
     );
   }

@@ -1,6 +1,6 @@
 import type { CommandBus } from '@nestjs/cqrs';
 import type { Logger } from '../../src/logger';
-import { DriveOrder } from '../orders/orders.commands';
+import { AdvanceOrder } from '../orders/orders.commands';
 import { AuthorizationResult, PaymentGateway, PaymentTimeoutError, PaymentUnavailableError } from '../payments/payment-gateway';
 import type { CommandContext } from '../shared/aggregate-store';
 import { DomainError } from '../shared/domain-errors';
@@ -67,7 +67,7 @@ export class PaymentWorker {
     const { sagas, gateway, gatewayTimeoutMs, logger } = this.options;
     const left = step.deadline.getTime() - Date.now();
     if (left <= 0) {
-      await this.drive(step, 'timeout', { type: 'CancelOrder', orderId: step.orderId, reason: 'payment timed out', by: 'saga' });
+      await this.advance(step, 'timeout', { type: 'CancelOrder', orderId: step.orderId, reason: 'payment timed out', by: 'saga' });
       return sagas.finish(step.orderId, 'timed_out');
     }
     let result: AuthorizationResult;
@@ -83,10 +83,10 @@ export class PaymentWorker {
       return sagas.retryAt(step.orderId, new Date(Math.min(Date.now() + backoff, step.deadline.getTime())), error.message);
     }
     if (result.outcome === 'declined') {
-      await this.drive(step, 'declined', { type: 'RecordPaymentDeclined', orderId: step.orderId, reason: result.reason });
+      await this.advance(step, 'declined', { type: 'RecordPaymentDeclined', orderId: step.orderId, reason: result.reason });
       return sagas.finish(step.orderId, 'declined');
     }
-    const recorded = await this.drive(step, 'authorized', {
+    const recorded = await this.advance(step, 'authorized', {
       type: 'RecordPaymentAuthorized',
       orderId: step.orderId,
       authorizationId: result.authorizationId,
@@ -103,7 +103,7 @@ export class PaymentWorker {
   }
 
   /** Sends a step's command with a deterministic key; false when the order's state refused it. */
-  private async drive(step: PaymentStep, name: string, command: DriveOrder['command']): Promise<boolean> {
+  private async advance(step: PaymentStep, name: string, command: AdvanceOrder['command']): Promise<boolean> {
     const key = `payment:${step.orderId}/${name}`;
     const context: CommandContext = {
       correlationId: step.orderId,
@@ -112,7 +112,7 @@ export class PaymentWorker {
       idempotency: { scope: 'order-saga', key, requestHash: key },
     };
     try {
-      await this.options.bus.execute(new DriveOrder(command, context));
+      await this.options.bus.execute(new AdvanceOrder(command, context));
       return true;
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;

@@ -43,7 +43,7 @@ export class ShipOrder extends Command<CommandResult> {
 }
 
 /** A step of the order saga on the order itself (reserve marked, payment recorded, confirm, cancel...). */
-export class DriveOrder extends Command<CommandResult> {
+export class AdvanceOrder extends Command<CommandResult> {
   constructor(
     readonly command: Exclude<OrderCommand, { type: 'PlaceOrder' | 'ShipOrder' }>,
     readonly context: CommandContext,
@@ -127,14 +127,14 @@ export class ShipOrderHandler implements ICommandHandler<ShipOrder, CommandResul
   }
 }
 
-@CommandHandler(DriveOrder)
-export class DriveOrderHandler implements ICommandHandler<DriveOrder, CommandResult> {
+@CommandHandler(AdvanceOrder)
+export class AdvanceOrderHandler implements ICommandHandler<AdvanceOrder, CommandResult> {
   constructor(private readonly aggregates: AggregateStore) {}
 
-  execute({ command, context }: DriveOrder): Promise<CommandResult> {
+  execute({ command, context }: AdvanceOrder): Promise<CommandResult> {
     return this.aggregates.handle(orderAggregate(command.orderId), command, context);
   }
 }
 
-export const orderCommandHandlers = [PlaceOrderHandler, CancelOrderHandler, ShipOrderHandler, DriveOrderHandler];
+export const orderCommandHandlers = [PlaceOrderHandler, CancelOrderHandler, ShipOrderHandler, AdvanceOrderHandler];
 
