@@ -268,11 +268,11 @@ export interface components {
             currency: string;
         };
         RegisterProductRequest: {
-            /** @example MUG-001 */
+            /** @example LAMP-01 */
             sku: string;
-            /** @example Enamel mug */
+            /** @example Desk lamp */
             name: string;
-            /** @example Holds 350 ml */
+            /** @example LED, warm white */
             description?: string;
             price: components["schemas"]["MoneyRequest"];
         };
@@ -368,9 +368,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the aggregate version the client last saw (an ETag such as `"3"`); 412 when it moved on */
+                /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too); 412 when the aggregate has moved on. Leave it out to apply the command at any version. */
                 "If-Match"?: string;
-                /** @description a retry with the same key and request returns the first outcome and writes nothing */
+                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
                 "Idempotency-Key"?: string;
                 /** @description carried into the events' metadata; generated when absent */
                 "X-Correlation-Id"?: string;
@@ -457,9 +457,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the aggregate version the client last saw (an ETag such as `"3"`); 412 when it moved on */
+                /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too); 412 when the aggregate has moved on. Leave it out to apply the command at any version. */
                 "If-Match"?: string;
-                /** @description a retry with the same key and request returns the first outcome and writes nothing */
+                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
                 "Idempotency-Key"?: string;
                 /** @description carried into the events' metadata; generated when absent */
                 "X-Correlation-Id"?: string;
@@ -557,9 +557,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the aggregate version the client last saw (an ETag such as `"3"`); 412 when it moved on */
+                /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too); 412 when the aggregate has moved on. Leave it out to apply the command at any version. */
                 "If-Match"?: string;
-                /** @description a retry with the same key and request returns the first outcome and writes nothing */
+                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
                 "Idempotency-Key"?: string;
                 /** @description carried into the events' metadata; generated when absent */
                 "X-Correlation-Id"?: string;
@@ -657,9 +657,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the aggregate version the client last saw (an ETag such as `"3"`); 412 when it moved on */
+                /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too); 412 when the aggregate has moved on. Leave it out to apply the command at any version. */
                 "If-Match"?: string;
-                /** @description a retry with the same key and request returns the first outcome and writes nothing */
+                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
                 "Idempotency-Key"?: string;
                 /** @description carried into the events' metadata; generated when absent */
                 "X-Correlation-Id"?: string;
@@ -735,9 +735,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the aggregate version the client last saw (an ETag such as `"3"`); 412 when it moved on */
+                /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too); 412 when the aggregate has moved on. Leave it out to apply the command at any version. */
                 "If-Match"?: string;
-                /** @description a retry with the same key and request returns the first outcome and writes nothing */
+                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
                 "Idempotency-Key"?: string;
                 /** @description carried into the events' metadata; generated when absent */
                 "X-Correlation-Id"?: string;
@@ -835,9 +835,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the aggregate version the client last saw (an ETag such as `"3"`); 412 when it moved on */
+                /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too); 412 when the aggregate has moved on. Leave it out to apply the command at any version. */
                 "If-Match"?: string;
-                /** @description a retry with the same key and request returns the first outcome and writes nothing */
+                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
                 "Idempotency-Key"?: string;
                 /** @description carried into the events' metadata; generated when absent */
                 "X-Correlation-Id"?: string;
@@ -935,7 +935,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description a retry with the same key and request returns the first outcome and writes nothing */
+                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
                 "Idempotency-Key"?: string;
                 /** @description carried into the events' metadata; generated when absent */
                 "X-Correlation-Id"?: string;
@@ -1013,9 +1013,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the aggregate version the client last saw (an ETag such as `"3"`); 412 when it moved on */
+                /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too); 412 when the aggregate has moved on. Leave it out to apply the command at any version. */
                 "If-Match"?: string;
-                /** @description a retry with the same key and request returns the first outcome and writes nothing */
+                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
                 "Idempotency-Key"?: string;
                 /** @description carried into the events' metadata; generated when absent */
                 "X-Correlation-Id"?: string;
@@ -1114,9 +1114,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the aggregate version the client last saw (an ETag such as `"3"`); 412 when it moved on */
+                /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too); 412 when the aggregate has moved on. Leave it out to apply the command at any version. */
                 "If-Match"?: string;
-                /** @description a retry with the same key and request returns the first outcome and writes nothing */
+                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
                 "Idempotency-Key"?: string;
                 /** @description carried into the events' metadata; generated when absent */
                 "X-Correlation-Id"?: string;
