@@ -1,5 +1,4 @@
-import type { Dependency } from '../unreachable';
-import { connectionFailure } from '../unreachable';
+import { connectionFailure, Dependency } from '../unreachable';
 import { Problem, ProblemMapper, problemType } from './problem';
 
 /** A request that failed because its store is down or going away answers 503 (with Retry-After), never 500. */
