@@ -1,10 +1,27 @@
-import { cleanEnv, num, port, str, url, makeValidator, EnvError } from 'envalid';
+import { cleanEnv, port, str, makeValidator, EnvError } from 'envalid';
 
 const storeUrl = makeValidator<string>((value) => {
   if (!/^(mongodb(\+srv)?|postgres(ql)?):\/\//.test(value)) {
     throw new EnvError('must start with mongodb:// or postgres://');
   }
   return value;
+});
+
+const postgresUrl = makeValidator<string>((value) => {
+  if (!/^postgres(ql)?:\/\//.test(value) || !URL.canParse(value)) {
+    throw new EnvError('must be a postgres:// or postgresql:// URL, e.g. postgres://postgres@127.0.0.1:5432/converge');
+  }
+  return value;
+});
+
+/** One server or a comma-separated list (a cluster): every entry a nats:// (or tls://) URL. */
+const natsServers = makeValidator<string>((value) => {
+  const servers = value.split(',').map((server) => server.trim());
+  const bad = servers.filter((server) => !/^(nats|tls):\/\/[^/]/.test(server) || !URL.canParse(server));
+  if (bad.length) {
+    throw new EnvError(`must be nats:// URLs, comma-separated (not ${bad.map((server) => JSON.stringify(server)).join(', ')})`);
+  }
+  return servers.join(',');
 });
 
 const namespace = makeValidator<string>((value) => {
@@ -14,24 +31,41 @@ const namespace = makeValidator<string>((value) => {
   return value;
 });
 
-/** Every setting of every process, validated once; a bad value stops start-up naming it. */
+/** Whole numbers only: "1.5", "1e3" or "" are refused rather than rounded. */
+const integer = (min: 0 | 1) =>
+  makeValidator<number>((value) => {
+    const parsed = Number(value.trim());
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(parsed) || parsed < min) {
+      throw new EnvError(min === 0 ? 'must be a non-negative integer' : 'must be a positive integer');
+    }
+    return parsed;
+  });
+const count = integer(0);
+const positive = integer(1);
+
+/**
+ * Every setting of every process, validated once; a bad value stops start-up naming it, and
+ * every bad value is reported at once.
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const raw = cleanEnv(
     env,
     {
-      DATABASE_URL: url({ default: 'postgres://postgres@127.0.0.1:5432/converge', desc: 'write store' }),
+      DATABASE_URL: postgresUrl({ default: 'postgres://postgres@127.0.0.1:5432/converge', desc: 'write store' }),
       READ_STORE_URL: storeUrl({ default: 'postgres://postgres@127.0.0.1:5432/converge_read', desc: 'read store' }),
-      NATS_URL: url({ default: 'nats://127.0.0.1:4222' }),
+      NATS_URL: natsServers({ default: 'nats://127.0.0.1:4222' }),
       COMMAND_API_PORT: port({ default: 3000 }),
       QUERY_API_PORT: port({ default: 3001 }),
       CONVERGE_NAMESPACE: namespace({ default: 'converge' }),
       LOG_LEVEL: str({ default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
-      LOW_STOCK_THRESHOLD: num({ default: 5, desc: 'inventory at or below this many available units is low' }),
-      PROJECTION_MAX_ATTEMPTS: num({ default: 5, desc: 'failed applies before an event is dead-lettered' }),
-      PROJECTION_BATCH_SIZE: num({ default: 500 }),
-      PAYMENT_DEADLINE_MS: num({ default: 10_000, desc: 'time a payment may take after stock is reserved' }),
-      PAYMENT_GATEWAY_TIMEOUT_MS: num({ default: 2_000, desc: 'longest single call to the payment gateway' }),
-      PROJECTION_BATCH_DELAY_MS: num({ default: 0, desc: 'pause before each projector batch: slows views on purpose (demos, tests)' }),
+      LOW_STOCK_THRESHOLD: count({ default: 5, desc: 'inventory at or below this many available units is low' }),
+      PROJECTION_MAX_ATTEMPTS: positive({ default: 5, desc: 'failed applies before an event is dead-lettered' }),
+      PROJECTION_BATCH_SIZE: positive({ default: 500 }),
+      PAYMENT_DEADLINE_MS: positive({ default: 10_000, desc: 'time a payment may take after stock is reserved' }),
+      PAYMENT_GATEWAY_TIMEOUT_MS: positive({ default: 2_000, desc: 'longest single call to the payment gateway' }),
+      PROJECTION_BATCH_DELAY_MS: count({ default: 0, desc: 'pause before each projector batch: slows views on purpose (demos, tests)' }),
+      SHUTDOWN_GRACE_MS: positive({ default: 10_000, desc: 'longest a stopping process waits for in-flight work before it exits anyway' }),
+      SHUTDOWN_DRAIN_DELAY_MS: count({ default: 0, desc: 'how long a stopping API answers 503 on /health/ready before it stops accepting' }),
     },
     {
       reporter: ({ errors }) => {
@@ -42,17 +76,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       },
     },
   );
-  if (!Number.isInteger(raw.LOW_STOCK_THRESHOLD) || raw.LOW_STOCK_THRESHOLD < 0) {
-    throw new ConfigError('Invalid configuration:\n  LOW_STOCK_THRESHOLD: must be a non-negative integer');
-  }
-  if (!Number.isInteger(raw.PROJECTION_BATCH_DELAY_MS) || raw.PROJECTION_BATCH_DELAY_MS < 0) {
-    throw new ConfigError('Invalid configuration:\n  PROJECTION_BATCH_DELAY_MS: must be a non-negative integer');
-  }
-  for (const name of ['PROJECTION_MAX_ATTEMPTS', 'PROJECTION_BATCH_SIZE', 'PAYMENT_DEADLINE_MS', 'PAYMENT_GATEWAY_TIMEOUT_MS'] as const) {
-    if (!Number.isInteger(raw[name]) || raw[name] < 1) {
-      throw new ConfigError(`Invalid configuration:\n  ${name}: must be a positive integer`);
-    }
-  }
   return {
     databaseUrl: raw.DATABASE_URL,
     readStoreUrl: raw.READ_STORE_URL,
@@ -67,6 +90,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     projectionBatchDelayMs: raw.PROJECTION_BATCH_DELAY_MS,
     paymentDeadlineMs: raw.PAYMENT_DEADLINE_MS,
     paymentGatewayTimeoutMs: raw.PAYMENT_GATEWAY_TIMEOUT_MS,
+    shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,
+    shutdownDrainDelayMs: raw.SHUTDOWN_DRAIN_DELAY_MS,
   };
 }
 

@@ -9,6 +9,8 @@ describe('configuration', () => {
         queryApiPort: 3001,
         namespace: 'converge',
         readStoreUrl: expect.stringMatching(/^postgres:\/\//),
+        shutdownGraceMs: 10_000,
+        shutdownDrainDelayMs: 0,
       }),
     );
   });
@@ -21,8 +23,39 @@ describe('configuration', () => {
     ['LOW_STOCK_THRESHOLD', '-1', /LOW_STOCK_THRESHOLD: must be a non-negative integer/],
     ['PROJECTION_BATCH_SIZE', '0', /PROJECTION_BATCH_SIZE: must be a positive integer/],
     ['PAYMENT_DEADLINE_MS', '1.5', /PAYMENT_DEADLINE_MS: must be a positive integer/],
-  ])('stops start-up on a bad %s, naming it', (name, value, message) => {
+    ['DATABASE_URL', 'mongodb://127.0.0.1/converge', /DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/],
+    ['DATABASE_URL', 'postgres://postgres@127.0.0.1:port/converge', /DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/],
+    ['NATS_URL', 'http://127.0.0.1:4222', /NATS_URL: must be nats:\/\/ URLs, comma-separated \(not "http:\/\/127.0.0.1:4222"\)/],
+    ['NATS_URL', 'nats://a:4222,127.0.0.1:4223', /NATS_URL: .*\(not "127.0.0.1:4223"\)/],
+    ['SHUTDOWN_GRACE_MS', '0', /SHUTDOWN_GRACE_MS: must be a positive integer/],
+    ['SHUTDOWN_DRAIN_DELAY_MS', 'soon', /SHUTDOWN_DRAIN_DELAY_MS: must be a non-negative integer/],
+    ['PROJECTION_BATCH_DELAY_MS', '', /PROJECTION_BATCH_DELAY_MS: must be a non-negative integer/],
+  ])('stops start-up on a bad %s (%p), naming it', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('accepts postgresql:// write stores and a comma-separated list of NATS servers', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgresql://app:secret@db.internal:6432/converge',
+      NATS_URL: 'nats://n1:4222, nats://n2:4222,tls://n3:4222',
+    });
+    expect(config.databaseUrl).toBe('postgresql://app:secret@db.internal:6432/converge');
+    expect(config.natsUrl).toBe('nats://n1:4222,nats://n2:4222,tls://n3:4222');
+  });
+
+  it('reports every invalid variable at once, the integer checks with the others', () => {
+    let error: unknown;
+    try {
+      loadConfig({ DATABASE_URL: 'mysql://x', NATS_URL: 'nope', LOW_STOCK_THRESHOLD: '-1', PROJECTION_BATCH_SIZE: '0', COMMAND_API_PORT: 'eighty' });
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const lines = (error as Error).message.split('\n');
+    expect(lines[0]).toBe('Invalid configuration:');
+    expect(lines.slice(1).map((line) => line.trim().split(':')[0]).sort()).toEqual(
+      ['COMMAND_API_PORT', 'DATABASE_URL', 'LOW_STOCK_THRESHOLD', 'NATS_URL', 'PROJECTION_BATCH_SIZE'],
+    );
   });
 });

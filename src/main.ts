@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 import { createPool, migrate, redact } from './postgres';
@@ -7,10 +8,17 @@ import { startProcessManager } from './processes/process-manager';
 import { startProjector } from './processes/projector';
 import { startQueryApi } from './processes/query-api';
 import { startRelay } from './processes/relay';
+import { UnreachableError, whileReaching } from './unreachable';
 import { seedDemoCatalog } from '../write-model/catalog/demo-catalog';
 
 const PROCESSES = ['all', 'command-api', 'relay', 'projector', 'process-manager', 'query-api'] as const;
 type ProcessName = (typeof PROCESSES)[number];
+
+/** A running process: the APIs can drain (readiness 503) before they stop. */
+interface Started {
+  drain?(): void;
+  stop(): Promise<void>;
+}
 
 /**
  * Entry point. `node dist/src/main.js` (what `npm start` runs) migrates, seeds the demo
@@ -25,23 +33,24 @@ async function main(): Promise<void> {
   }
   const config = loadConfig();
   const logger = createLogger(`converge-${which}`, config.logLevel);
-  const stops: (() => Promise<void>)[] = [];
+  const started: Started[] = [];
 
   if (which === 'all' || which === 'command-api' || which === 'relay' || which === 'process-manager') {
-    await migrate(config.databaseUrl, 'write-store', logger);
+    await whileReaching('write store', config.databaseUrl, () => migrate(config.databaseUrl, 'write-store', logger));
   }
   if (which === 'all') {
     const pool = createPool(config.databaseUrl, { max: 2 });
-    const seeded = await seedDemoCatalog(pool);
-    await pool.end();
+    const seeded = await whileReaching('write store', config.databaseUrl, () => seedDemoCatalog(pool)).finally(() => pool.end());
     logger.info(seeded, 'demo catalog loaded');
   }
   const run = (name: ProcessName) => which === 'all' || which === name;
-  if (run('command-api')) stops.push((await startCommandApi(config, logger.child({ process: 'command-api' }))).stop);
-  if (run('relay')) stops.push((await startRelay(config, logger.child({ process: 'relay' }))).stop);
-  if (run('projector')) stops.push((await startProjector(config, logger.child({ process: 'projector' }))).stop);
-  if (run('process-manager')) stops.push((await startProcessManager(config, logger.child({ process: 'process-manager' }))).stop);
-  if (run('query-api')) stops.push((await startQueryApi(config, logger.child({ process: 'query-api' }))).stop);
+  const writeStore = <T>(start: () => Promise<T>) => whileReaching('write store', config.databaseUrl, start);
+  const readStore = <T>(start: () => Promise<T>) => whileReaching('read store', config.readStoreUrl, start);
+  if (run('command-api')) started.push(await writeStore(() => startCommandApi(config, logger.child({ process: 'command-api' }))));
+  if (run('relay')) started.push(await writeStore(() => startRelay(config, logger.child({ process: 'relay' }))));
+  if (run('projector')) started.push(await readStore(() => startProjector(config, logger.child({ process: 'projector' }))));
+  if (run('process-manager')) started.push(await writeStore(() => startProcessManager(config, logger.child({ process: 'process-manager' }))));
+  if (run('query-api')) started.push(await readStore(() => startQueryApi(config, logger.child({ process: 'query-api' }))));
 
   if (which === 'all') {
     console.log(
@@ -52,7 +61,7 @@ async function main(): Promise<void> {
         `  query API    http://localhost:${config.queryApiPort}   (docs: /docs)`,
         `  write store  ${redact(config.databaseUrl)}`,
         `  read store   ${redact(config.readStoreUrl)}`,
-        `  NATS         ${config.natsUrl} (namespace ${config.namespace})`,
+        `  NATS         ${redact(config.natsUrl)} (namespace ${config.namespace})`,
         'Try: curl localhost:' + config.queryApiPort + '/products',
         'Press Ctrl-C to stop.',
         '',
@@ -62,10 +71,23 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without waiting for in-flight work');
+      process.exit(1);
+    }
     stopping = true;
-    logger.info({ signal }, 'stopping');
-    for (const stop of stops.reverse()) await stop().catch((error) => logger.error({ err: error }, 'stop failed'));
+    logger.info({ signal, drainDelayMs: config.shutdownDrainDelayMs, graceMs: config.shutdownGraceMs }, 'stopping');
+    // Readiness says 503 first, so load balancers stop sending before the servers stop accepting.
+    for (const piece of started) piece.drain?.();
+    await sleep(config.shutdownDrainDelayMs);
+    const deadline = setTimeout(() => {
+      logger.warn({ graceMs: config.shutdownGraceMs }, 'in-flight work did not finish within SHUTDOWN_GRACE_MS; exiting anyway');
+      process.exit(1);
+    }, config.shutdownGraceMs);
+    // Last started, first stopped: the APIs stop taking work, consumers finish their batch, then connections close.
+    for (const { stop } of started.reverse()) await stop().catch((error) => logger.error({ err: error }, 'stop failed'));
+    clearTimeout(deadline);
+    logger.info('stopped');
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
@@ -77,6 +99,8 @@ main().catch((error) => {
     console.error(error.message);
     process.exit(78);
   }
-  console.error('converge failed to start:', error);
+  // One line an operator can act on; the stack only when asked for (a bug rather than a setting).
+  console.error(`converge failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  if (!(error instanceof UnreachableError) && /^(debug|trace)$/.test(process.env.LOG_LEVEL ?? '')) console.error(error);
   process.exit(1);
 });

@@ -26,6 +26,16 @@ interface SchemaRecord extends Document {
   fields: { path: string; type: FieldType }[];
 }
 
+/** The driver waits 30 s for an unreachable server; 5 s unless READ_STORE_URL sets its own (option object beats URL). */
+const CONNECT_TIMEOUT_MS = 5_000;
+function connectTimeouts(url: string): { serverSelectionTimeoutMS?: number; connectTimeoutMS?: number } {
+  const query = url.split('?')[1] ?? '';
+  return {
+    ...(!/(^|&)serverSelectionTimeoutMS=/i.test(query) && { serverSelectionTimeoutMS: CONNECT_TIMEOUT_MS }),
+    ...(!/(^|&)connectTimeoutMS=/i.test(query) && { connectTimeoutMS: CONNECT_TIMEOUT_MS }),
+  };
+}
+
 /** A view document as MongoDB holds it: string ids, never ObjectIds. */
 interface ViewRecord extends Document {
   _id: string;
@@ -47,7 +57,7 @@ export class MongoViewStore implements ViewStore {
 
   constructor(url: string, options: Pick<ViewStoreOptions, 'maxConnections' | 'database'> = {}) {
     // ignoreUndefined: an undefined field is left out, as JSON (and so the PostgreSQL store) does.
-    this.client = new MongoClient(url, { ignoreUndefined: true, maxPoolSize: options.maxConnections ?? 10 });
+    this.client = new MongoClient(url, { ignoreUndefined: true, maxPoolSize: options.maxConnections ?? 10, ...connectTimeouts(url) });
     this.db = this.client.db(options.database ?? databaseIn(url) ?? 'converge');
   }
 

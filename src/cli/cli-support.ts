@@ -3,15 +3,16 @@ import type { Pool } from 'pg';
 import { allProjections } from '../../read-model/projections';
 import type { Projection } from '../../read-model/projector/projection';
 import { createViewStore } from '../../read-model/view-store/create-view-store';
-import type { ViewStore } from '../../read-model/view-store/view-store';
+import type { ViewStore, ViewStoreOptions } from '../../read-model/view-store/view-store';
 import { Config, loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { createPool } from '../postgres';
+import { reaching, whileReaching } from '../unreachable';
 import { PostgresEventLog } from '../../write-model/event-store/postgres-event-log';
 import { PostgresRebuildLeases } from '../../write-model/leases/rebuild-leases';
 
 /** Exit codes every verb shares; scripts can tell "found a problem" from "was used wrongly". */
-export const EXIT = { ok: 0, failure: 1, usage: 2, leaseHeld: 3, interrupted: 130 } as const;
+export const EXIT = { ok: 0, failure: 1, usage: 2, leaseHeld: 3, badConfig: 78, interrupted: 130 } as const;
 
 /** An error meant for the operator: printed as is (no stack), with its exit code. */
 export class CliError extends Error {
@@ -52,9 +53,11 @@ export interface CliContext {
 export async function withContext<T>(needs: { writeStore: boolean }, use: (context: CliContext) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const logger = createLogger('converge-cli', 'warn');
-  const store = await createViewStore(config.readStoreUrl, { logger, maxConnections: 4 });
+  const store = await openReadStore(config, { logger, maxConnections: 4 });
   const pool = needs.writeStore ? createPool(config.databaseUrl, { max: 4 }) : undefined;
   try {
+    // The pool connects lazily: try it now, so a bad DATABASE_URL is named before the verb starts.
+    if (pool) await reaching('write store', config.databaseUrl, () => pool.query('SELECT 1'));
     return await use({
       config,
       store,
@@ -66,6 +69,11 @@ export async function withContext<T>(needs: { writeStore: boolean }, use: (conte
     await pool?.end().catch(() => undefined);
     await store.close().catch(() => undefined);
   }
+}
+
+/** Opens (and prepares) the read store; a failure to connect names it and its URL. */
+export function openReadStore(config: Config, options: ViewStoreOptions = {}): Promise<ViewStore> {
+  return whileReaching('read store', config.readStoreUrl, () => createViewStore(config.readStoreUrl, options));
 }
 
 /** A commander parser for a positive integer option. */

@@ -1,11 +1,14 @@
 import 'reflect-metadata';
 import { Command, CommanderError, Option } from 'commander';
-import { createViewStore } from '../../read-model/view-store/create-view-store';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logger';
+import { projectRoot } from '../paths';
 import { createPool, migrate, redact } from '../postgres';
 import { seedDemoCatalog } from '../../write-model/catalog/demo-catalog';
-import { CliError, EXIT } from './cli-support';
+import { whileReaching } from '../unreachable';
+import { CliError, EXIT, openReadStore } from './cli-support';
 import { deadLettersCommand } from './dead-letters.command';
 import { rebuildCommand } from './rebuild.command';
 import { statusCommand } from './status.command';
@@ -15,6 +18,7 @@ import { verifyCommand } from './verify.command';
 const program = new Command()
   .name('converge')
   .description('Operate a Converge deployment (configuration comes from the environment, see README)')
+  .version(packageVersion(), '-V, --version', 'print the version of converge')
   .showHelpAfterError();
 
 program
@@ -24,9 +28,9 @@ program
   .action(async (options: { json?: boolean }) => {
     const config = loadConfig();
     const logger = createLogger('converge-cli', 'warn');
-    const applied = await migrate(config.databaseUrl, 'write-store', logger);
+    const applied = await whileReaching('write store', config.databaseUrl, () => migrate(config.databaseUrl, 'write-store', logger));
     // Opening the read store prepares it (migrations for PostgreSQL, indexes for MongoDB).
-    const store = await createViewStore(config.readStoreUrl, { logger });
+    const store = await openReadStore(config, { logger });
     await store.close();
     const result = { writeStore: redact(config.databaseUrl), applied: applied.map((m) => m.name), readStore: redact(config.readStoreUrl) };
     if (options.json) console.log(JSON.stringify(result));
@@ -42,7 +46,7 @@ program
   .addOption(new Option('--json', 'print the result as JSON'))
   .action(async (options: { json?: boolean }) => {
     const config = loadConfig();
-    await migrate(config.databaseUrl, 'write-store');
+    await whileReaching('write store', config.databaseUrl, () => migrate(config.databaseUrl, 'write-store'));
     const pool = createPool(config.databaseUrl, { max: 2 });
     try {
       const result = await seedDemoCatalog(pool);
@@ -59,15 +63,23 @@ program
   .addCommand(statusCommand())
   .addCommand(deadLettersCommand());
 
-/** Usage errors (unknown verb or option, bad value) exit 2, like an unknown projection, on every verb. */
+/**
+ * Usage errors exit 2 on every verb, like an unknown projection: an unknown verb or option, a bad
+ * value, and no verb at all (`converge`, `converge dead-letters`), where commander shows the help
+ * as an error. --help, help and --version exit 0.
+ */
 function exitTwoOnUsageErrors(command: Command): void {
   command.showHelpAfterError().exitOverride((error) => {
-    if (['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code)) throw error;
+    if (error.exitCode === EXIT.ok) throw error;
     throw new CommanderError(EXIT.usage, error.code, error.message);
   });
   command.commands.forEach(exitTwoOnUsageErrors);
 }
 exitTwoOnUsageErrors(program);
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
 
 program
   .parseAsync(process.argv)
@@ -76,5 +88,5 @@ program
     if (error instanceof CommanderError) process.exit(error.exitCode); // commander printed its message already
     const message = error instanceof Error ? error.message : String(error);
     console.error(error instanceof ConfigError ? message : `converge: ${message}`);
-    process.exit(error instanceof CliError ? error.exitCode : error instanceof ConfigError ? 78 : EXIT.failure);
+    process.exit(error instanceof CliError ? error.exitCode : error instanceof ConfigError ? EXIT.badConfig : EXIT.failure);
   });

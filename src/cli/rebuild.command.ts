@@ -88,7 +88,9 @@ export function rebuildCommand(): Command {
         } finally {
           process.off('SIGINT', interrupt).off('SIGTERM', interrupt);
         }
-        if (flags.json) printJson(flags.all ? results : results[0]);
+        // Milliseconds are precision enough; the raw float carries noise such as 0.33554338000000006.
+        const rounded = results.map((result) => ({ ...result, seconds: Math.round(result.seconds * 1000) / 1000 }));
+        if (flags.json) printJson(flags.all ? rounded : rounded[0]);
       });
     });
 }

@@ -6,7 +6,8 @@ import type { Projection } from '../../read-model/projector/projection';
 import type { Checkpoint, ViewStore } from '../../read-model/view-store/view-store';
 import { ORIGIN_ORDER_KEY } from '../contracts';
 import { eventStreamName, projectionConsumerName } from '../nats';
-import { CliContext, count, printJson, withContext } from './cli-support';
+import { reasonOf, UnreachableError } from '../unreachable';
+import { CliContext, CliError, count, EXIT, printJson, withContext } from './cli-support';
 import type { PostgresEventLog } from '../../write-model/event-store/postgres-event-log';
 
 export function statusCommand(): Command {
@@ -24,9 +25,13 @@ export function statusCommand(): Command {
             ),
           );
           const relay = await log!.relayProgress(config.namespace);
-          const status = { namespace: config.namespace, projections, relay };
+          const errors = [...new Set([nats.error, ...projections.map((p) => 'error' in p.consumer && p.consumer.error)])]
+            .filter((error): error is string => Boolean(error));
+          const status = { namespace: config.namespace, projections, relay, errors };
           if (flags.json) printJson(status);
           else printStatus(status);
+          // The report is printed either way; a dependency it could not ask makes the exit code say so.
+          if (errors.length) throw new CliError(errors.join('; '), EXIT.failure);
         } finally {
           await nats.nc?.close().catch(() => undefined);
         }
@@ -68,10 +73,11 @@ type Nats = { nc?: NatsConnection; jsm?: JetStreamManager; error?: string };
 /** Status must work with NATS down: it then reports the error instead of consumer numbers. */
 async function openNats(url: string): Promise<Nats> {
   try {
-    const nc = await connect({ servers: url, name: 'converge-cli', timeout: 2000, maxReconnectAttempts: 0 });
+    // Each server is tried once; -1 because nats.js with 0 drops a second, untried server after the first failure.
+    const nc = await connect({ servers: url.split(','), name: 'converge-cli', timeout: 2000, maxReconnectAttempts: -1 });
     return { nc, jsm: await nc.jetstreamManager({ timeout: 2000 }) };
   } catch (error) {
-    return { error: `NATS unreachable at ${url}: ${error instanceof Error ? error.message : error}` };
+    return { error: new UnreachableError('NATS', url, reasonOf(error)).message };
   }
 }
 
@@ -89,6 +95,7 @@ async function consumerInfo(nats: Nats, namespace: string, projection: string) {
 
 function printStatus(status: {
   namespace: string;
+  errors: string[];
   projections: Awaited<ReturnType<typeof projectionStatus>>[];
   relay: Awaited<ReturnType<PostgresEventLog['relayProgress']>>;
 }): void {

@@ -2,9 +2,11 @@ import { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { json, NextFunction, Request, Response } from 'express';
+import type { Server } from 'node:http';
 import type { Logger } from '../logger';
 import { OpenApiInfo, setupOpenApi } from './openapi';
 import { bodyParserProblem, ProblemFilter, ProblemMapper, problemType, sendProblem } from './problem';
+import { unavailableProblem } from './unavailable';
 import { reservedKey, strictValidationPipe } from './validation';
 
 export interface HttpAppOptions {
@@ -14,6 +16,8 @@ export interface HttpAppOptions {
   bodyLimit?: string;
   /** Title and description of the OpenAPI document served at /openapi.json (UI at /docs). */
   openapi: OpenApiInfo;
+  /** The store the routes need: while it is unreachable they answer 503 naming it. */
+  store?: 'write store' | 'read store';
 }
 
 /** The express settings both APIs share: strict JSON, flat query strings, problem+json errors. */
@@ -34,10 +38,26 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
   app.use(bodyErrors);
   app.use(rejectReservedKeys);
   app.useGlobalPipes(strictValidationPipe());
-  app.useGlobalFilters(new ProblemFilter(options.logger, options.mappers));
+  const mappers = [...(options.mappers ?? []), ...(options.store ? [unavailableProblem(options.store)] : [])];
+  app.useGlobalFilters(new ProblemFilter(options.logger, mappers));
   // Before init: Nest's catch-all 404 handler is registered then, and would shadow these routes.
   setupOpenApi(app, options.openapi);
   return app;
+}
+
+/**
+ * Stops accepting connections and waits for the requests in flight. Node.js leaves an idle
+ * keep-alive socket open until its keepAliveTimeout, which would hold close() up: each one
+ * is closed as soon as it is idle.
+ */
+export async function closeHttpApp(app: INestApplication): Promise<void> {
+  const server = app.getHttpServer() as Server;
+  const idle = setInterval(() => server.closeIdleConnections(), 50);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(idle);
+  }
 }
 
 /** A request with a body must say it is JSON (415 otherwise). */

@@ -1,6 +1,7 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { ExampleObject, ParameterObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { bodyParserProblem, Problem, problemType, validationProblem } from './problem';
+import { unavailableProblem } from './unavailable';
 
 /**
  * Example problem documents by name (the name is what the docs page's example list shows).
@@ -23,12 +24,7 @@ export const PLUMBING_PROBLEMS = {
     status: 415,
     detail: 'expected application/json, got text/plain',
   },
-  unavailable: {
-    type: problemType('unavailable'),
-    title: 'Service unavailable',
-    status: 503,
-    detail: 'not ready: {"postgres":"down"}',
-  },
+  unavailable: unavailableProblem('write store')(Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' }))!,
 } satisfies ProblemExamples;
 
 /** The examples an error response shows when its operation names none of its own for that status. */

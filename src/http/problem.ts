@@ -63,7 +63,9 @@ export class ProblemFilter implements ExceptionFilter {
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
     const problem = this.methodNotAllowed(error, request, response) ?? this.toProblem(error);
-    if (problem.status >= 500) this.logger.error({ err: error, path: request.path }, 'request failed');
+    // A 503 is expected while a dependency is down: one line, no stack. Anything else 5xx is a bug to look at.
+    if (problem.status === 503) this.logger.warn({ path: request.path, detail: problem.detail }, 'request refused: unavailable');
+    else if (problem.status >= 500) this.logger.error({ err: error, path: request.path }, 'request failed');
     sendProblem(request, response, problem);
   }
 
@@ -110,8 +112,12 @@ export class ProblemFilter implements ExceptionFilter {
   }
 }
 
+/** What a 503 tells clients to wait before retrying: a store coming back, or another replica taking over. */
+export const RETRY_AFTER_SECONDS = 5;
+
 export function sendProblem(request: Request, response: Response, problem: Problem): void {
   if (response.headersSent) return;
+  if (problem.status === 503) response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
   response
     .status(problem.status)
     .type('application/problem+json')

@@ -3,7 +3,8 @@ import type { Logger } from '../logger';
 
 export async function connectNats(url: string, name: string, logger?: Logger): Promise<NatsConnection> {
   const nc = await connect({
-    servers: url,
+    // NATS_URL may list a cluster's servers, comma-separated.
+    servers: url.split(',').map((server) => server.trim()),
     name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,

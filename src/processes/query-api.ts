@@ -5,13 +5,17 @@ import { ViewFreshness } from '../../read-model/query-api/freshness';
 import { QueryApiModule } from '../../read-model/query-api.module';
 import { createViewStore } from '../../read-model/view-store/create-view-store';
 import type { Config } from '../config';
-import { createHttpApp } from '../http/http-app';
+import { HealthController } from '../http/health';
+import { closeHttpApp, createHttpApp } from '../http/http-app';
 import { QUERY_API } from '../http/openapi';
 import type { Logger } from '../logger';
 import { connectNats } from '../nats';
 
 /** The query API process: reads the read store only. */
-export async function startQueryApi(config: Config, logger: Logger): Promise<{ app: INestApplication; stop(): Promise<void> }> {
+export async function startQueryApi(
+  config: Config,
+  logger: Logger,
+): Promise<{ app: INestApplication; drain(): void; stop(): Promise<void> }> {
   const store = await createViewStore(config.readStoreUrl, { logger });
   // The query API reads views it does not write: it still declares their typed fields to the store.
   for (const projection of allProjections(config)) {
@@ -24,13 +28,19 @@ export async function startQueryApi(config: Config, logger: Logger): Promise<{ a
     freshness.attach(nc);
     return nc;
   });
-  const app = await createHttpApp(QueryApiModule.forRoot(store, freshness), { logger, mappers: [readModelProblem], openapi: QUERY_API });
+  const app = await createHttpApp(QueryApiModule.forRoot(store, freshness), {
+    logger,
+    mappers: [readModelProblem],
+    openapi: QUERY_API,
+    store: 'read store',
+  });
   await app.listen(config.queryApiPort, '0.0.0.0');
   logger.info({ port: config.queryApiPort }, 'query API listening');
   return {
     app,
+    drain: () => app.get(HealthController).drain(),
     async stop() {
-      await app.close();
+      await closeHttpApp(app);
       const nc = await Promise.race([connecting, Promise.resolve(undefined)]);
       if (nc) await nc.drain().catch(() => undefined);
       else void connecting.then((late) => late.close());

@@ -101,7 +101,9 @@ describe('ConvergeClient', () => {
     expect((await client.getProduct('CL-PLATE')).data.status).toBe('discontinued');
 
     expect((await client.listProjections()).map((p) => p.projection)).toContain('order-summary');
-    expect(await client.health('command', 'ready')).toEqual({ status: 'ready', checks: { postgres: 'up' } });
+    expect(await client.health('command', 'ready')).toEqual({
+      status: 'ok', info: { postgres: { status: 'up' } }, error: {}, details: { postgres: { status: 'up' } },
+    });
     expect(await client.health('query', 'live')).toEqual({ status: 'live' });
     expect((await client.openApiDocument('query')).openapi).toMatch(/^3\./);
   });

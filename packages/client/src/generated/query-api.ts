@@ -174,7 +174,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: every dependency of the process answers */
+        /**
+         * Readiness: every dependency of the process answers
+         * @description The @nestjs/terminus health document. A 503 is problem+json with the same `info`, `error` and `details` (`unavailable`: a dependency is down; `shutting-down`: the process is stopping).
+         */
         get: operations["ready"];
         put?: never;
         post?: never;
@@ -434,21 +437,50 @@ export interface components {
         ProjectionsResponse: {
             data: components["schemas"]["ProjectionStatusResponse"][];
         };
+        DependencyHealth: {
+            /** @enum {string} */
+            status: "up" | "down";
+            /**
+             * @description why it is down
+             * @example ECONNREFUSED
+             */
+            message?: string;
+        };
         LiveResponse: {
             /** @enum {string} */
             status: "live";
         };
         ReadyResponse: {
             /** @enum {string} */
-            status: "ready";
+            status: "ok";
             /**
-             * @description each dependency checked
+             * @description the dependencies that are up
              * @example {
-             *       "postgres": "up"
+             *       "postgres": {
+             *         "status": "up"
+             *       }
              *     }
              */
-            checks: {
-                [key: string]: "up" | "down";
+            info: {
+                [key: string]: components["schemas"]["DependencyHealth"];
+            };
+            /**
+             * @description the dependencies that are down: none when ready
+             * @example {}
+             */
+            error: {
+                [key: string]: components["schemas"]["DependencyHealth"];
+            };
+            /**
+             * @description every dependency checked
+             * @example {
+             *       "postgres": {
+             *         "status": "up"
+             *       }
+             *     }
+             */
+            details: {
+                [key: string]: components["schemas"]["DependencyHealth"];
             };
         };
     };
@@ -969,7 +1001,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description a dependency is down; `detail` names which */
+            /** @description a dependency is down (`error` names it), or the process is shutting down */
             503: {
                 headers: {
                     [name: string]: unknown;
