@@ -4,6 +4,7 @@ import { productDecider } from '../catalog/product.decider';
 import { stockDecider } from '../inventory/stock.decider';
 import { AggregateStore, CommandContext, CommandResult } from '../shared/aggregate-store';
 import { InvalidCommand } from '../shared/domain-errors';
+import { orderConflicts } from './order.conflicts';
 import { orderDecider } from './order.decider';
 import type { OrderCommand } from './order';
 
@@ -12,6 +13,7 @@ export const orderAggregate = (orderId: string) => ({
   streamId: orderStreamId(orderId),
   streamType: ORDER_STREAM,
   decider: orderDecider,
+  conflicts: orderConflicts,
 });
 
 export class PlaceOrder extends Command<CommandResult> {
