@@ -163,12 +163,6 @@ export class AggregateStore<Events extends AggregateEvents = EventStore> {
     };
   }
 
-  checkExpected(streamId: string, version: number, context: CommandContext): void {
-    if (context.expectedVersion !== undefined && context.expectedVersion !== version) {
-      throw new PreconditionFailed(streamId, context.expectedVersion, version);
-    }
-  }
-
   /**
    * Runs a decision with retries and idempotency; `decide` loads and decides afresh on each
    * attempt. Writers of one stream in this process take turns (`serializeOn`), so a hot stream
