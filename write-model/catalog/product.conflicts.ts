@@ -58,12 +58,13 @@ export const productConflicts: ConflictPolicies<Product, ProductCommand, Catalog
     ),
   ),
   ChangeProductPrice: strict(),
-  DiscontinueProduct: seenProduct(
-    fieldMerge({
+  DiscontinueProduct: seenProduct({
+    ...fieldMerge<Product, Extract<ProductCommand, { type: 'DiscontinueProduct' }>, CatalogEvent, 'status'>({
       fields: ['status'],
-      changes: () => ({ status: 'discontinued' as const }),
+      changes: () => ({ status: 'discontinued' }),
       evolve: productDecider.evolve,
       identity: ({ sku }) => ({ sku }),
     }),
-  ),
+    rule: 'discontinuation wins: it applies over detail edits and price changes made since, and is nothing to do when the product was discontinued since',
+  }),
 };
