@@ -111,7 +111,7 @@ export function ApiCommand(doc: CommandDoc): MethodDecorator {
       ? 'If-Match names a version newer than the current one, or one the policy cannot resolve from (`"0"`: the client never saw the aggregate); nothing was written'
       : 'If-Match names a version other than the current one; nothing was written';
   }
-  if (conflicts?.kind === 'field-merge') {
+  if (conflicts?.kind === 'field-merge' && doc.errors?.some((error) => error.reason === 'edit-conflict')) {
     problems[409] = `your edit and the changes since your If-Match set a field to different values (\`edit-conflict\`); or ${problems[409]}`;
   }
   if (body) {
