@@ -95,7 +95,9 @@ describe('consistency tokens', () => {
 
     const count = async () => (await system.writePool.query('SELECT count(*)::int AS n FROM events')).rows[0].n;
     const before = await count();
-    const stale = await http('PATCH', `${system.commandUrl}/products/RYW-1`, { name: 'lost update' }, { 'If-Match': '"1"' });
+    // A price change is strict: any change since the If-Match version refuses it (a details edit would merge by field).
+    const price = { price: { amount: 1, currency: 'EUR' } };
+    const stale = await http('PUT', `${system.commandUrl}/products/RYW-1/price`, price, { 'If-Match': '"1"' });
     expect(stale.status).toBe(412);
     expect(stale.body).toEqual(expect.objectContaining({ currentVersion: Number(etag.replace(/"/g, '')) }));
     expect(await count()).toBe(before);

@@ -101,12 +101,42 @@ describe('OpenAPI examples', () => {
     const kinds = (code: number) =>
       problemExamples(documents.command, responses[code]).map(({ value }) => String(value.type).replace('urn:converge:problem:', ''));
     expect(kinds(404)).toEqual(['unknown-product']);
-    expect(kinds(409)).toEqual(['concurrency-conflict']);
+    expect(kinds(409)).toEqual(['edit-conflict', 'product-discontinued', 'concurrency-conflict']);
     expect(kinds(412)).toEqual(['precondition-failed']);
     expect(kinds(413)).toEqual(['payload-too-large']);
     expect(kinds(415)).toEqual(['unsupported-media-type']);
     expect(kinds(422)).toEqual(['idempotency-key-reused']);
     const [notFound] = problemExamples(documents.command, responses[404]);
     expect(notFound.value.instance).toBe('/products/MUG-001');
+  });
+
+  it("describes each command's conflict policy in its description and its answers", () => {
+    const { command } = documents;
+    const policies: Record<string, [string, string, string, string?]> = {
+      registerProduct: ['post', '/products', 'strict'],
+      updateProductDetails: ['patch', '/products/{sku}', 'field merge', 'merged'],
+      changeProductPrice: ['put', '/products/{sku}/price', 'strict'],
+      discontinueProduct: ['post', '/products/{sku}/discontinue', 'field merge', 'merged'],
+      receiveStock: ['post', '/inventory/{sku}/receipts', 'commutative', 'rebased'],
+      adjustStock: ['post', '/inventory/{sku}/adjustments', 'commutative', 'rebased'],
+      cancelOrder: ['post', '/orders/{id}/cancel', 'strict'],
+      shipOrder: ['post', '/orders/{id}/ship', 'strict'],
+    };
+    for (const [operationId, [method, path, policy, resolution]] of Object.entries(policies)) {
+      const operation = (command.paths[path] as Json)[method];
+      const ok = operation.responses[200] ?? operation.responses[201];
+      const described = {
+        operationId,
+        policy: /\*\*Conflict policy: ([a-z ]+)\*\*/.exec(operation.description ?? '')?.[1],
+        header: Object.keys(ok.headers).includes('Conflict-Resolution'),
+      };
+      expect(described).toEqual({ operationId, policy, header: resolution !== undefined });
+    }
+    const patch = (command.paths['/products/{sku}'] as Json).patch;
+    expect(patch.description).toContain('discontinuation wins');
+    expect(patch.responses[409].description).toContain('edit-conflict');
+    const [conflict] = problemExamples(command, patch.responses[409]);
+    expect(conflict.value.conflicts).toEqual([expect.objectContaining({ field: 'name', requested: expect.any(String), current: expect.any(String) })]);
+    expect(resolve(command, { $ref: '#/components/headers/Conflict-Resolution' })?.schema.enum).toEqual(['merged', 'rebased']);
   });
 });

@@ -21,7 +21,10 @@ export const COMMAND_API: OpenApiInfo = {
   title: 'Converge command API',
   description: `Commands against event-sourced aggregates. Every successful command answers \`{ id, version, token }\` with
 the new version as \`ETag\` and the write's \`Consistency-Token\`: pass that token to the query API to read your write.
-Send \`If-Match\` with a version you read to refuse lost updates (412), and \`Idempotency-Key\` to retry safely.
+Send \`If-Match\` with a version you read to refuse lost updates, and \`Idempotency-Key\` to retry safely. When the
+aggregate moved on since that version, each command's conflict policy (in its description) decides: strict commands
+answer 412, field-merge commands apply edits of fields nobody else changed (\`Conflict-Resolution: merged\`) and answer 409
+\`edit-conflict\` with both values otherwise, commutative commands are rebased (\`Conflict-Resolution: rebased\`).
 Money is \`{ "amount": <integer minor units>, "currency": "EUR" }\`.
 
 ${PROBLEMS}`,
@@ -63,8 +66,25 @@ const SCHEMAS: Record<string, SchemaObject> = {
       detail: { type: 'string', example: 'price.amount: amount must be an integer number' },
       instance: { type: 'string', description: 'the request target', example: '/products' },
       errors: { type: 'array', items: { $ref: '#/components/schemas/FieldError' }, description: 'validation errors only' },
+      conflicts: {
+        type: 'array',
+        items: { $ref: '#/components/schemas/FieldConflict' },
+        description: '`edit-conflict` only: each field your edit and the changes since your If-Match set to different values',
+      },
     },
     additionalProperties: true,
+  },
+  FieldConflict: {
+    type: 'object',
+    required: ['field', 'requested', 'current', 'changedInVersion'],
+    properties: {
+      field: { type: 'string', example: 'name' },
+      requested: { description: 'the value your command asked for', example: 'Mug, large' },
+      current: { description: 'the value now', example: 'Mug, 350 ml' },
+      changedInVersion: { type: 'integer', minimum: 1, description: 'the version that last changed the field', example: 4 },
+      changedBy: { type: 'string', description: 'who changed it (the actor of that event), when known', example: 'alice' },
+    },
+    additionalProperties: false,
   },
 };
 
@@ -79,6 +99,13 @@ export const RESPONSE_HEADERS: Record<string, HeaderObject> = {
     description: "the write's consistency token (same as `token` in the body)",
     required: true,
     schema: { type: 'string', example: 'WyIxMjM0IiwxMCwicHJvZHVjdC1NVUctMDAxIiwxLDE3MDAwMDAwMDAwMDBd' },
+  },
+  'Conflict-Resolution': {
+    description:
+      'only when the command was sent with an outdated If-Match and its conflict policy applied it anyway: `merged` ' +
+      '(field merge: the fields you set did not overlap the changes since, or already held your values) or `rebased` ' +
+      '(a commutative delta decided against the current state)',
+    schema: { type: 'string', enum: ['merged', 'rebased'] },
   },
   'View-Position': {
     description: 'global position of the last event the view has applied',

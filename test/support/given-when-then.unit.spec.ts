@@ -1,4 +1,6 @@
 import type { Decider } from '../../write-model/shared/decider';
+import { commutative } from '../../write-model/shared/conflict-policy';
+import { PreconditionFailed } from '../../write-model/shared/domain-errors';
 import { givenWhenThen } from './given-when-then';
 
 type Tally = { type: 'Counted'; data: { by: number } };
@@ -14,6 +16,7 @@ const counter: Decider<number, { type: 'Count'; by: number }, Tally> = {
   evolve: (total, event) => total + event.data.by,
 };
 const given = givenWhenThen(counter);
+const rebasing = givenWhenThen(counter, { Count: commutative() });
 const counted = (by: number): Tally => ({ type: 'Counted', data: { by } });
 
 describe('given/when/then for deciders', () => {
@@ -33,5 +36,13 @@ describe('given/when/then for deciders', () => {
   it('fails thenThrows when the command is accepted, naming what it decided', () => {
     expect(() => given([]).when({ type: 'Count', by: 1 }).thenThrows()).toThrow(/refused.*Counted/);
     expect(() => given([]).when({ type: 'Count', by: 0 }).thenThrows(TooMany)).toThrow(/refused, it decided \[\]/);
+  });
+
+  it('resolves a command sent from an older version by its policy, checking the resolution too', () => {
+    rebasing([counted(1)]).seenAt(0).when({ type: 'Count', by: 1 }).then([counted(1)], 'rebased');
+    expect(() => rebasing([counted(1)]).seenAt(0).when({ type: 'Count', by: 1 }).then([counted(1)])).toThrow();
+    rebasing([counted(1), counted(1)]).seenAt(1).when({ type: 'Count', by: 1 }).thenThrows(TooMany);
+    given([counted(1)]).seenAt(0).when({ type: 'Count', by: 1 }).thenThrows(PreconditionFailed);
+    expect(() => given([counted(1)]).seenAt(1)).toThrow(/not older/);
   });
 });

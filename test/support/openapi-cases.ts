@@ -10,6 +10,10 @@ export interface Call {
   /** A body sent as is, with its content type (malformed JSON, wrong media type). */
   raw?: { body: string; type: string };
   expect: number;
+  /** Headers the answer must carry with these values (beyond what the document requires). */
+  answerHeaders?: Record<string, string>;
+  /** The problem type the answer must have. */
+  problem?: string;
 }
 
 export interface Fixture {
@@ -25,6 +29,8 @@ export interface Fixture {
 
 export interface Case {
   valid(f: Fixture): Promise<Call>;
+  /** Other successful answers the operation documents (a stale If-Match resolved by its conflict policy). */
+  alsoValid?: ((f: Fixture) => Promise<Call>)[];
   /** Invalid requests, and conditional ones that answer 304. */
   invalid: ((f: Fixture) => Promise<Call>)[];
 }
@@ -37,7 +43,19 @@ const read = (f: Fixture, call: Omit<Call, 'expect'>, expect = 200): Call => ({
   ...call,
   headers: { 'Consistency-Token': f.token, Prefer: 'wait=5', ...call.headers },
   expect,
+  ...(expect === 200 && { answerHeaders: { 'View-Stale': 'false', 'Preference-Applied': 'wait=5' } }),
 });
+
+/** A product of the case's own at version 1, then `steps` commands on it without If-Match. */
+async function productWithHistory(f: Fixture, sku: string, steps: [string, string, unknown][] = []): Promise<void> {
+  const registered = await http('POST', `${f.system.commandUrl}/products`, { sku, name: 'Mug', description: 'White', price: price(900) });
+  if (registered.status !== 201) throw new Error(`registering ${sku} failed: ${JSON.stringify(registered.body)}`);
+  for (const [method, path, body] of steps) {
+    const done = await http(method, `${f.system.commandUrl}${path.replace('{sku}', sku)}`, body, { 'X-Actor': 'ct-other' });
+    if (done.status !== 200) throw new Error(`${method} ${path} failed: ${JSON.stringify(done.body)}`);
+  }
+}
+const stale = { 'If-Match': '"1"' };
 
 export async function placeOrder(f: Fixture, paymentToken = 'tok_approve'): Promise<string> {
   const lines = [{ sku: f.sku, quantity: 1 }];
@@ -80,6 +98,23 @@ export const cases: Record<string, Case> = {
       async () => ({ params: { sku: 'CT-NOPE' }, body: { name: 'x' }, expect: 404 }),
       async (f) => ({ params: { sku: f.sku }, headers: { 'If-Match': '"99"' }, body: { name: 'lost' }, expect: 412 }),
       async (f) => ({ params: { sku: f.sku }, headers: { 'Idempotency-Key': 'has space' }, body: { name: 'x' }, expect: 400 }),
+      async (f) => {
+        await productWithHistory(f, 'CT-EDIT', [['PATCH', '/products/{sku}', { name: 'Their mug' }]]);
+        const problem = 'urn:converge:problem:edit-conflict';
+        return { params: { sku: 'CT-EDIT' }, headers: stale, body: { name: 'My mug' }, expect: 409, problem };
+      },
+      async (f) => {
+        await productWithHistory(f, 'CT-GONE', [['POST', '/products/{sku}/discontinue', undefined]]);
+        const problem = 'urn:converge:problem:product-discontinued';
+        return { params: { sku: 'CT-GONE' }, headers: stale, body: { description: 'Blue' }, expect: 409, problem };
+      },
+    ],
+    alsoValid: [
+      async (f) => {
+        await productWithHistory(f, 'CT-MERGE', [['PATCH', '/products/{sku}', { name: 'Their mug' }]]);
+        const answerHeaders = { 'Conflict-Resolution': 'merged' };
+        return { params: { sku: 'CT-MERGE' }, headers: stale, body: { description: 'Blue' }, expect: 200, answerHeaders };
+      },
     ],
   },
   'command:changeProductPrice': {
@@ -88,6 +123,10 @@ export const cases: Record<string, Case> = {
       async (f) => ({ params: { sku: f.sku }, body: { price: price(1499, 'USD') }, expect: 409 }),
       async (f) => ({ params: { sku: f.sku }, body: {}, expect: 400 }),
       async () => ({ params: { sku: 'CT-NOPE' }, body: { price: price(1) }, expect: 404 }),
+      async (f) => {
+        await productWithHistory(f, 'CT-PRICE', [['PATCH', '/products/{sku}', { description: 'Blue' }]]);
+        return { params: { sku: 'CT-PRICE' }, headers: stale, body: { price: price(1500) }, expect: 412 };
+      },
     ],
   },
   'command:discontinueProduct': {
@@ -100,16 +139,49 @@ export const cases: Record<string, Case> = {
       async () => ({ params: { sku: '-bad' }, expect: 400 }),
       async () => ({ params: { sku: 'CT-NOPE' }, expect: 404 }),
     ],
+    alsoValid: [
+      async (f) => {
+        await productWithHistory(f, 'CT-RETIRE', [['PATCH', '/products/{sku}', { name: 'Their mug' }]]);
+        return { params: { sku: 'CT-RETIRE' }, headers: stale, expect: 200, answerHeaders: { 'Conflict-Resolution': 'merged' } };
+      },
+    ],
   },
   'command:receiveStock': {
     valid: async (f) => ({ params: { sku: f.sku }, body: { quantity: 5 }, expect: 200 }),
     invalid: [async (f) => ({ params: { sku: f.sku }, body: { quantity: 0 }, expect: 400 }), unknownSku],
+    alsoValid: [
+      async (f) => {
+        await productWithHistory(f, 'CT-STOCK', [
+          ['POST', '/inventory/{sku}/receipts', { quantity: 5 }],
+          ['POST', '/inventory/{sku}/receipts', { quantity: 5 }],
+        ]);
+        return { params: { sku: 'CT-STOCK' }, headers: stale, body: { quantity: 1 }, expect: 200, answerHeaders: { 'Conflict-Resolution': 'rebased' } };
+      },
+    ],
   },
   'command:adjustStock': {
     valid: async (f) => ({ params: { sku: f.sku }, body: { quantity: -1, reason: 'dropped' }, expect: 200 }),
     invalid: [
       async (f) => ({ params: { sku: f.sku }, body: { quantity: -100_000, reason: 'too many' }, expect: 409 }),
       async (f) => ({ params: { sku: f.sku }, body: { quantity: 0, reason: 'none' }, expect: 400 }),
+      async (f) => {
+        await productWithHistory(f, 'CT-SHORT', [
+          ['POST', '/inventory/{sku}/receipts', { quantity: 5 }],
+          ['POST', '/inventory/{sku}/adjustments', { quantity: -4, reason: 'broken' }],
+        ]);
+        const problem = 'urn:converge:problem:negative-stock';
+        return { params: { sku: 'CT-SHORT' }, headers: stale, body: { quantity: -2, reason: 'lost' }, expect: 409, problem };
+      },
+    ],
+    alsoValid: [
+      async (f) => {
+        await productWithHistory(f, 'CT-ADJUST', [
+          ['POST', '/inventory/{sku}/receipts', { quantity: 5 }],
+          ['POST', '/inventory/{sku}/adjustments', { quantity: -1, reason: 'broken' }],
+        ]);
+        const answerHeaders = { 'Conflict-Resolution': 'rebased' };
+        return { params: { sku: 'CT-ADJUST' }, headers: stale, body: { quantity: -2, reason: 'lost' }, expect: 200, answerHeaders };
+      },
     ],
   },
   'command:placeOrder': {

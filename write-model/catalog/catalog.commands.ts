@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { Money, PRODUCT_STREAM, productStreamId } from '../../src/contracts';
 import { AggregateStore, CommandContext, CommandResult } from '../shared/aggregate-store';
+import { productConflicts } from './product.conflicts';
 import { productDecider } from './product.decider';
 import type { ProductCommand } from './product';
 
@@ -10,6 +11,7 @@ export const productAggregate = (sku: string) => ({
   streamId: productStreamId(sku),
   streamType: PRODUCT_STREAM,
   decider: productDecider,
+  conflicts: productConflicts,
 });
 
 abstract class ProductBusCommand extends Command<CommandResult> {

@@ -6,9 +6,11 @@ import { CommandResultHeaders, Context } from '../shared/command-http';
 import { ApiCommand } from '../shared/command.openapi';
 import { NothingElse } from '../../src/http/validation';
 import { productStreamId } from '../../src/contracts';
+import { EditConflict } from '../shared/conflict-policy';
 import { InvariantViolation, NotFoundError } from '../shared/domain-errors';
 import { SKU_PATTERN, SkuParam } from '../shared/request-dto';
 import { ChangeProductPrice, DiscontinueProduct, RegisterProduct, UpdateProductDetails } from './catalog.commands';
+import { productConflicts } from './product.conflicts';
 import { ChangeProductPriceRequest, RegisterProductRequest, UpdateProductDetailsRequest } from './catalog.request.dto';
 
 const SKU = 'MUG-001';
@@ -19,6 +21,16 @@ const ApiSku = () => ApiParam({ name: 'sku', schema: { type: 'string', pattern: 
 const STREAM = productStreamId(SKU);
 const UNKNOWN_PRODUCT = new NotFoundError(`product ${SKU} does not exist`, 'unknown-product', { sku: SKU });
 const DISCONTINUED = new InvariantViolation(`product ${SKU} is discontinued`, 'product-discontinued', { sku: SKU });
+const EDIT_CONFLICT = new EditConflict(
+  [{ field: 'name', requested: 'Mug, large', current: 'Mug, 350 ml', changedInVersion: 4, changedBy: 'alice' }],
+  { expectedVersion: 3, currentVersion: 4 },
+  { sku: SKU },
+);
+const DISCONTINUED_SINCE = new InvariantViolation(
+  `product ${SKU} was discontinued in version 4 by alice after version 3; discontinuation wins over detail edits`,
+  'product-discontinued',
+  { sku: SKU, expectedVersion: 3, currentVersion: 4, discontinuedInVersion: 4, discontinuedBy: 'alice' },
+);
 
 @ApiTags('catalog')
 @Controller('products')
@@ -32,6 +44,7 @@ export class CatalogController {
     summary: 'Register a product',
     created: true,
     stream: productStreamId('LAMP-01'),
+    conflicts: productConflicts.RegisterProduct,
     problems: { 409: 'the sku is already registered (`product-exists`)' },
     errors: [new InvariantViolation('product LAMP-01 is already registered', 'product-exists', { sku: 'LAMP-01' })],
   })
@@ -49,8 +62,12 @@ export class CatalogController {
     summary: "Change a product's name or description",
     description: 'Fields left out keep their value; a change to nothing answers the current version and writes nothing.',
     stream: STREAM,
-    problems: { 404: 'no product with this sku (`unknown-product`)' },
-    errors: [UNKNOWN_PRODUCT],
+    conflicts: productConflicts.UpdateProductDetails,
+    problems: {
+      404: 'no product with this sku (`unknown-product`)',
+      409: 'the product was discontinued after your If-Match version (`product-discontinued`)',
+    },
+    errors: [UNKNOWN_PRODUCT, EDIT_CONFLICT, DISCONTINUED_SINCE],
   })
   @HttpCode(200)
   updateDetails(
@@ -72,6 +89,7 @@ export class CatalogController {
       409: 'the product is discontinued (`product-discontinued`) or priced in another currency (`currency-mismatch`)',
     },
     stream: STREAM,
+    conflicts: productConflicts.ChangeProductPrice,
     errors: [
       UNKNOWN_PRODUCT,
       DISCONTINUED,
@@ -101,6 +119,7 @@ export class CatalogController {
       409: 'the product is already discontinued (`product-discontinued`)',
     },
     stream: STREAM,
+    conflicts: productConflicts.DiscontinueProduct,
     errors: [UNKNOWN_PRODUCT, DISCONTINUED],
   })
   @HttpCode(200)

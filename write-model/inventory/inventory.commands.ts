@@ -4,6 +4,7 @@ import { PRODUCT_STREAM, productStreamId, STOCK_STREAM, stockStreamId } from '..
 import { productDecider } from '../catalog/product.decider';
 import { AggregateStore, CommandContext, CommandResult } from '../shared/aggregate-store';
 import { NotFoundError } from '../shared/domain-errors';
+import { stockConflicts } from './stock.conflicts';
 import { stockDecider } from './stock.decider';
 import type { StockCommand } from './stock';
 
@@ -12,6 +13,7 @@ export const stockAggregate = (sku: string) => ({
   streamId: stockStreamId(sku),
   streamType: STOCK_STREAM,
   decider: stockDecider,
+  conflicts: stockConflicts,
 });
 
 /** A stock command as sent: the handler adds what it reads from the catalog. */
@@ -86,16 +88,16 @@ abstract class StockCommandHandler implements ICommandHandler<InventoryCommand, 
       if (product.state.status === 'unregistered') {
         throw new NotFoundError(`product ${sku} does not exist`, 'unknown-product', { sku });
       }
-      this.aggregates.checkExpected(stockStreamId(sku), stock.version, context);
       const full: StockCommand =
         command.type === 'ReserveStock'
           ? { ...command, productDiscontinued: product.state.status === 'discontinued' }
           : command;
-      const events = stockDecider.decide(full, stock.state);
+      const { events, ...resolved } = await this.aggregates.decideOn(stockAggregate(sku), stock, full, context);
       return {
         id: sku,
         streamId: stockStreamId(sku),
         last: stock.last,
+        ...resolved,
         appends: [
           { streamId: stockStreamId(sku), streamType: STOCK_STREAM, expectedVersion: stock.version, events },
           ...(command.type === 'ReserveStock'

@@ -8,6 +8,7 @@ import { stockStreamId } from '../../src/contracts';
 import { InvariantViolation, NotFoundError } from '../shared/domain-errors';
 import { SKU_PATTERN, SkuParam } from '../shared/request-dto';
 import { AdjustStock, ReceiveStock } from './inventory.commands';
+import { stockConflicts } from './stock.conflicts';
 import { AdjustStockRequest, ReceiveStockRequest } from './inventory.request.dto';
 
 /** The stock commands' domain errors as the documentation shows them (the handlers raise them the same way). */
@@ -36,6 +37,7 @@ export class InventoryController {
     summary: 'Receive stock for a sku',
     description: "Adds to the quantity on hand. The answer's version and ETag are the sku's stock version, not the product's.",
     stream: STREAM,
+    conflicts: stockConflicts.ReceiveStock,
     problems: { 404: 'no product with this sku (`unknown-product`)' },
     errors: [UNKNOWN_PRODUCT],
   })
@@ -57,6 +59,7 @@ export class InventoryController {
       409: 'the adjustment would leave less on hand than zero (`negative-stock`) or than is reserved (`stock-reserved`)',
     },
     stream: STREAM,
+    conflicts: stockConflicts.AdjustStock,
     errors: [UNKNOWN_PRODUCT, stockLeft('negative-stock', 23, 0, -50), stockLeft('stock-reserved', 23, 20, -5)],
   })
   @HttpCode(200)

@@ -4,6 +4,7 @@ import { productDecider } from '../catalog/product.decider';
 import { stockDecider } from '../inventory/stock.decider';
 import { AggregateStore, CommandContext, CommandResult } from '../shared/aggregate-store';
 import { InvalidCommand } from '../shared/domain-errors';
+import { orderConflicts } from './order.conflicts';
 import { orderDecider } from './order.decider';
 import type { OrderCommand } from './order';
 
@@ -12,6 +13,7 @@ export const orderAggregate = (orderId: string) => ({
   streamId: orderStreamId(orderId),
   streamType: ORDER_STREAM,
   decider: orderDecider,
+  conflicts: orderConflicts,
 });
 
 export class PlaceOrder extends Command<CommandResult> {
@@ -65,7 +67,6 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder, CommandRes
         this.aggregates.load(orderDecider, target.streamId),
         this.aggregates.loadMany(productDecider, skus.map(productStreamId)),
       ]);
-      this.aggregates.checkExpected(target.streamId, existing.version, context);
       const lines = order.lines.map(({ sku, quantity }) => {
         const product = products.get(productStreamId(sku))!.state;
         if (product.status === 'unregistered') {
@@ -76,11 +77,12 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder, CommandRes
         }
         return { sku, name: product.name, quantity, unitPrice: product.price };
       });
-      const events = orderDecider.decide({ type: 'PlaceOrder', ...order, lines }, existing.state);
+      const { events, ...resolved } = await this.aggregates.decideOn(target, existing, { type: 'PlaceOrder', ...order, lines }, context);
       return {
         id: order.orderId,
         streamId: target.streamId,
         last: existing.last,
+        ...resolved,
         appends: [{ streamId: target.streamId, streamType: ORDER_STREAM, expectedVersion: existing.version, events }],
       };
     });
@@ -105,8 +107,7 @@ export class ShipOrderHandler implements ICommandHandler<ShipOrder, CommandResul
     const target = orderAggregate(orderId);
     return this.aggregates.run(context, target.streamId, async () => {
       const order = await this.aggregates.load(orderDecider, target.streamId);
-      this.aggregates.checkExpected(target.streamId, order.version, context);
-      const shipped = orderDecider.decide({ type: 'ShipOrder', orderId }, order.state);
+      const { events: shipped, ...resolved } = await this.aggregates.decideOn(target, order, { type: 'ShipOrder', orderId }, context);
       const stocks = await this.aggregates.loadMany(stockDecider, order.state.lines.map((l) => stockStreamId(l.sku)));
       const commits = order.state.lines.map(({ sku }) => {
         const stock = stocks.get(stockStreamId(sku))!;
@@ -121,6 +122,7 @@ export class ShipOrderHandler implements ICommandHandler<ShipOrder, CommandResul
         id: orderId,
         streamId: target.streamId,
         last: order.last,
+        ...resolved,
         appends: [{ streamId: target.streamId, streamType: ORDER_STREAM, expectedVersion: order.version, events: shipped }, ...commits],
       };
     });

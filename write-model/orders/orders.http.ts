@@ -9,6 +9,7 @@ import { validationProblem } from '../../src/http/problem';
 import { NothingElse } from '../../src/http/validation';
 import { orderStreamId } from '../../src/contracts';
 import { InvalidCommand, InvariantViolation, NotFoundError } from '../shared/domain-errors';
+import { orderConflicts } from './order.conflicts';
 import { CancelOrder, PlaceOrder, ShipOrder } from './orders.commands';
 import { CancelOrderRequest, PlaceOrderRequest } from './orders.request.dto';
 
@@ -76,6 +77,7 @@ export class OrdersController {
       409: 'the order is shipped, rejected or already cancelled (`invalid-transition`, with `currentStatus`)',
     },
     stream: STREAM,
+    conflicts: orderConflicts.CancelOrder,
     errors: [UNKNOWN_ORDER, invalidTransition('shipped', 'CancelOrder')],
   })
   @HttpCode(200)
@@ -99,6 +101,7 @@ export class OrdersController {
       409: 'the order is not confirmed (`invalid-transition`, with `currentStatus`)',
     },
     stream: STREAM,
+    conflicts: orderConflicts.ShipOrder,
     errors: [UNKNOWN_ORDER, invalidTransition('pending', 'ShipOrder')],
   })
   @HttpCode(200)

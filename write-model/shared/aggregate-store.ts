@@ -9,6 +9,15 @@ import {
   IdempotencyKeyReusedError,
   StreamAppend,
 } from '../event-store/event-store';
+import {
+  ConflictPolicies,
+  ConflictPolicyKind,
+  ConflictResolution,
+  Decided,
+  decideStale,
+  policyFor,
+  StaleHistory,
+} from './conflict-policy';
 import { Decider, fold } from './decider';
 import { PreconditionFailed } from './domain-errors';
 
@@ -28,6 +37,8 @@ export interface CommandResult {
   id: string;
   version: number;
   token: string;
+  /** How a stale If-Match was resolved (the Conflict-Resolution header); absent when it was current or not sent. */
+  resolution?: ConflictResolution;
 }
 
 export interface Loaded<S> {
@@ -44,6 +55,17 @@ export interface Decision {
   appends: StreamAppend[];
   /** Last event of the primary stream before this decision (for no-op answers). */
   last?: RecordedEvent;
+  /** The command's conflict policy: anything but strict resolves a race lost under If-Match again instead of a 412. */
+  policy?: ConflictPolicyKind;
+  resolution?: ConflictResolution;
+}
+
+/** An aggregate a command is decided on: its stream, its decider and the conflict policy of each of its commands. */
+export interface DecisionTarget<S, C extends { type: string }, E extends NewEvent> {
+  streamId: string;
+  decider: Decider<S, C, E>;
+  /** Strict for every command when absent. */
+  conflicts?: ConflictPolicies<S, C, E>;
 }
 
 const MAX_ATTEMPTS = 100;
@@ -81,28 +103,64 @@ export class AggregateStore<Events extends AggregateEvents = EventStore> {
   }
 
   /** The common case: one aggregate, one stream. */
-  handle<S, C, E extends NewEvent>(
-    aggregate: { id: string; streamId: string; streamType: string; decider: Decider<S, C, E> },
+  handle<S, C extends { type: string }, E extends NewEvent>(
+    aggregate: DecisionTarget<S, C, E> & { id: string; streamType: string },
     command: C,
     context: CommandContext,
   ): Promise<CommandResult> {
     return this.run(context, aggregate.streamId, async () => {
-      const { state, version, last } = await this.load(aggregate.decider, aggregate.streamId);
-      this.checkExpected(aggregate.streamId, version, context);
-      const events = aggregate.decider.decide(command, state);
+      const loaded = await this.load(aggregate.decider, aggregate.streamId);
+      const { events, ...resolved } = await this.decideOn(aggregate, loaded, command, context);
       return {
         id: aggregate.id,
         streamId: aggregate.streamId,
-        last,
-        appends: [{ streamId: aggregate.streamId, streamType: aggregate.streamType, expectedVersion: version, events }],
+        last: loaded.last,
+        ...resolved,
+        appends: [{ streamId: aggregate.streamId, streamType: aggregate.streamType, expectedVersion: loaded.version, events }],
       };
     });
   }
 
-  checkExpected(streamId: string, version: number, context: CommandContext): void {
-    if (context.expectedVersion !== undefined && context.expectedVersion !== version) {
-      throw new PreconditionFailed(streamId, context.expectedVersion, version);
+  /**
+   * Decides a command on a loaded aggregate: as it is when If-Match is absent or current, under
+   * the command's conflict policy when If-Match names an older version (412 for a newer one).
+   */
+  async decideOn<S, C extends { type: string }, E extends NewEvent>(
+    target: DecisionTarget<S, C, E>,
+    loaded: Loaded<S>,
+    command: C,
+    context: CommandContext,
+  ): Promise<Decided<E> & { policy: ConflictPolicyKind }> {
+    const { kind: policy } = policyFor(target.conflicts, command);
+    const seenVersion = context.expectedVersion;
+    if (seenVersion === undefined || seenVersion === loaded.version) {
+      return { events: target.decider.decide(command, loaded.state), policy };
     }
+    if (seenVersion > loaded.version || policy === 'strict') {
+      throw new PreconditionFailed(target.streamId, seenVersion, loaded.version);
+    }
+    const history = await this.staleHistory(target, loaded, seenVersion);
+    return { ...decideStale(target.decider, target.conflicts, command, history), policy };
+  }
+
+  /** The events the client had not seen, read apart from load() (a stale If-Match is the rare path). */
+  private async staleHistory<S, C extends { type: string }, E extends NewEvent>(
+    target: DecisionTarget<S, C, E>,
+    loaded: Loaded<S>,
+    seenVersion: number,
+  ): Promise<StaleHistory<S, E>> {
+    const { events } = await this.events.readStream(target.streamId);
+    // Up to the loaded version only: the policy must judge the state the command is decided on.
+    const before = events.filter((e) => e.streamVersion <= seenVersion);
+    const since = events.filter((e) => e.streamVersion > seenVersion && e.streamVersion <= loaded.version);
+    return {
+      streamId: target.streamId,
+      seenVersion,
+      seen: fold(target.decider, before as unknown as E[]),
+      since: since.map((e) => ({ event: e as unknown as E, version: e.streamVersion, ...(e.metadata.actor && { actor: e.metadata.actor }) })),
+      currentVersion: loaded.version,
+      current: loaded.state,
+    };
   }
 
   /**
@@ -151,7 +209,7 @@ export class AggregateStore<Events extends AggregateEvents = EventStore> {
         const version = r.versions[decision.streamId] ?? primary?.expectedVersion ?? 0;
         const at = r.events.length ? new Date(r.events[r.events.length - 1].recordedAt).getTime() : Date.now();
         const token = encodeToken({ txId: r.txId, position: r.lastPosition, streamId: decision.streamId, version, at });
-        return { id: decision.id, version, token };
+        return { id: decision.id, version, token, ...(decision.resolution && { resolution: decision.resolution }) };
       };
       try {
         return answer(await this.events.append(decision.appends, { metadata, idempotency, response: answer }));
@@ -161,7 +219,8 @@ export class AggregateStore<Events extends AggregateEvents = EventStore> {
           if (earlier) return earlier;
         }
         if (!(error instanceof ConcurrencyError)) throw error;
-        if (context.expectedVersion !== undefined && error.streamId === decision.streamId) {
+        const strict = (decision.policy ?? 'strict') === 'strict';
+        if (strict && context.expectedVersion !== undefined && error.streamId === decision.streamId) {
           throw new PreconditionFailed(error.streamId, context.expectedVersion, error.actualVersion);
         }
         if (attempt >= MAX_ATTEMPTS) throw error;
@@ -182,6 +241,7 @@ export class AggregateStore<Events extends AggregateEvents = EventStore> {
         version,
         at: last ? new Date(last.recordedAt).getTime() : 0,
       }),
+      ...(decision.resolution && { resolution: decision.resolution }),
     };
   }
 

@@ -1,8 +1,12 @@
-import { decodeToken, STOCK_STREAM, stockStreamId } from '../../src/contracts';
+import { decodeToken, PRODUCT_STREAM, productStreamId, STOCK_STREAM, stockStreamId } from '../../src/contracts';
 import { InMemoryEventStore } from '../../test/support/in-memory-event-store';
 import { ConcurrencyError, IdempotencyKeyReusedError } from '../event-store/event-store';
+import { productConflicts } from '../catalog/product.conflicts';
+import { productDecider } from '../catalog/product.decider';
+import { stockConflicts } from '../inventory/stock.conflicts';
 import { stockDecider } from '../inventory/stock.decider';
 import { AggregateStore, CommandContext, requestHash } from './aggregate-store';
+import { EditConflict } from './conflict-policy';
 import { PreconditionFailed } from './domain-errors';
 
 // The backoff between lost races is random milliseconds; the specs need not wait for it.
@@ -120,6 +124,81 @@ describe('AggregateStore: If-Match', () => {
     const { events, aggregates } = setUp();
     events.commit(streamId, STOCK_STREAM, [received(2, 2)]);
     await expect(aggregates.handle(mugStock, receive(3), context({ expectedVersion: 1 }))).resolves.toMatchObject({ version: 2 });
+  });
+});
+
+describe('AggregateStore: conflict policies under an outdated If-Match', () => {
+  const rebasingStock = { ...mugStock, conflicts: stockConflicts };
+  const mugId = productStreamId('MUG');
+  const mug = { id: 'MUG', streamId: mugId, streamType: PRODUCT_STREAM, decider: productDecider, conflicts: productConflicts };
+  const registered = {
+    type: 'ProductRegistered',
+    data: { sku: 'MUG', name: 'Mug', description: 'White', price: { amount: 900, currency: 'EUR' } },
+  };
+  const renamed = (name: string) => ({ type: 'ProductDetailsUpdated', data: { sku: 'MUG', name, description: 'White' } });
+  const edit = (fields: { name?: string; description?: string }) => ({ type: 'UpdateProductDetails', sku: 'MUG', ...fields }) as const;
+
+  it('rebases a commutative command onto the current version and says so in the answer', async () => {
+    const { events, aggregates } = setUp();
+    events.commit(streamId, STOCK_STREAM, [received(2, 2), received(1, 3)]);
+    const result = await aggregates.handle(rebasingStock, receive(3), context({ expectedVersion: 1 }));
+    expect(result).toEqual({ id: 'MUG', version: 3, token: expect.any(String), resolution: 'rebased' });
+    expect(events.appendCalls.map(([append]) => append.expectedVersion)).toEqual([2]);
+    expect(await stream(events)).toEqual([received(2, 2), received(1, 3), received(3, 6)]);
+  });
+
+  it('resolves a race lost under If-Match again instead of answering 412, when the policy is not strict', async () => {
+    const { events, aggregates } = setUp();
+    events.commit(streamId, STOCK_STREAM, [received(2, 2)]);
+    events.beforeAppend = () => {
+      events.beforeAppend = undefined;
+      events.commit(streamId, STOCK_STREAM, [received(5, 7)]);
+    };
+    const result = await aggregates.handle(rebasingStock, receive(3), context({ expectedVersion: 1 }));
+    expect(result).toMatchObject({ version: 3, resolution: 'rebased' });
+    expect(await stream(events)).toEqual([received(2, 2), received(5, 7), received(3, 10)]);
+  });
+
+  it('refuses an If-Match newer than the stream whatever the policy', async () => {
+    const { events, aggregates } = setUp();
+    events.commit(streamId, STOCK_STREAM, [received(2, 2)]);
+    await expect(aggregates.handle(rebasingStock, receive(3), context({ expectedVersion: 5 }))).rejects.toBeInstanceOf(PreconditionFailed);
+    expect(events.appendCalls).toHaveLength(0);
+  });
+
+  it('merges by field with the actors of the events since, from their metadata', async () => {
+    const { events, aggregates } = setUp();
+    events.commit(mugId, PRODUCT_STREAM, [registered]);
+    events.commit(mugId, PRODUCT_STREAM, [renamed('Big mug')], { correlationId: 'c-9', actor: 'alice' });
+    const merged = await aggregates.handle(mug, edit({ description: 'Blue' }), context({ expectedVersion: 1 }));
+    expect(merged).toMatchObject({ version: 3, resolution: 'merged' });
+    const conflict = aggregates.handle(mug, edit({ name: 'Tall mug' }), context({ expectedVersion: 1 }));
+    await expect(conflict).rejects.toBeInstanceOf(EditConflict);
+    await expect(conflict).rejects.toMatchObject({
+      conflicts: [{ field: 'name', requested: 'Tall mug', current: 'Big mug', changedInVersion: 2, changedBy: 'alice' }],
+    });
+    expect(events.appendCalls).toHaveLength(1);
+  });
+
+  it('answers a merge that changes nothing with the current version and appends nothing', async () => {
+    const { events, aggregates } = setUp();
+    events.commit(mugId, PRODUCT_STREAM, [registered, renamed('Big mug')]);
+    const result = await aggregates.handle(mug, edit({ name: 'Big mug' }), context({ expectedVersion: 1 }));
+    expect(result).toMatchObject({ version: 2, resolution: 'merged' });
+    expect(decodeToken(result.token)).toMatchObject({ version: 2, position: 2 });
+    expect(events.appendCalls).toHaveLength(0);
+  });
+
+  it('replays a rebased answer, resolution included, under its Idempotency-Key', async () => {
+    const { events, aggregates } = setUp();
+    events.commit(streamId, STOCK_STREAM, [received(2, 2), received(1, 3)]);
+    const keyedStale = { ...keyed('k-stale', { quantity: 3 }), expectedVersion: 1 };
+    const first = await aggregates.handle(rebasingStock, receive(3), keyedStale);
+    events.commit(streamId, STOCK_STREAM, [received(1, 7)]);
+    const again = await aggregates.handle(rebasingStock, receive(3), keyedStale);
+    expect(first.resolution).toBe('rebased');
+    expect(again).toEqual(first);
+    expect(events.appendCalls).toHaveLength(1);
   });
 });
 

@@ -31,15 +31,19 @@ export const Context = createParamDecorator((_: unknown, ctx: ExecutionContext):
   return context;
 });
 
-/** Every command answers with ETag (the new version) and Consistency-Token headers. */
+/**
+ * Every command answers with ETag (the new version) and Consistency-Token headers, and with
+ * Conflict-Resolution when its policy resolved a stale If-Match (the body stays `{ id, version, token }`).
+ */
 @Injectable()
 export class CommandResultHeaders implements NestInterceptor {
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
     const res = ctx.switchToHttp().getResponse<Response>();
     return next.handle().pipe(
-      map((result: CommandResult) => {
+      map(({ resolution, ...result }: CommandResult) => {
         res.setHeader('ETag', `"${result.version}"`);
         res.setHeader('Consistency-Token', result.token);
+        if (resolution) res.setHeader('Conflict-Resolution', resolution);
         return result;
       }),
     );

@@ -4,6 +4,7 @@ import { ApiCorrelationHeader, ApiProblems, BAD_QUERY, headerRefs } from '../../
 import { PLUMBING_PROBLEMS, ProblemExamples } from '../../src/http/problem-examples';
 import { problemType } from '../../src/http/problem';
 import { ConcurrencyError, IdempotencyKeyReusedError } from '../event-store/errors';
+import type { ConflictPolicy } from './conflict-policy';
 import { DomainError, PreconditionFailed } from './domain-errors';
 import { writeModelProblem } from './problems';
 
@@ -32,6 +33,8 @@ export interface CommandDoc {
   body?: boolean;
   /** Whether the handler checks If-Match (POST /orders makes a new id, so it has nothing to check). */
   ifMatch?: boolean;
+  /** The command's conflict policy (the one its handler applies): how an outdated If-Match is resolved. */
+  conflicts?: Pick<ConflictPolicy<never, never, never>, 'kind' | 'fields' | 'rule'>;
   /** The stream the command appends to, as its 409 (race lost) and 412 examples name it. */
   stream: string;
   /** Domain outcomes of this command by status: 404, 409, 422. */
@@ -68,15 +71,49 @@ function commandExamples(doc: CommandDoc, body: boolean, ifMatch: boolean): Prob
   };
 }
 
+const code = (name: string) => `\`${name}\``;
+
+/** The operation's description of its conflict policy: what a client sees after sending an outdated If-Match. */
+function conflictText(policy: NonNullable<CommandDoc['conflicts']>): string {
+  const rule = policy.rule ? ` Also, ${policy.rule}.` : '';
+  switch (policy.kind) {
+    case 'strict':
+      return '**Conflict policy: strict**. With an `If-Match` older than the current version nothing is written and the answer is 412.';
+    case 'field-merge':
+      return (
+        `**Conflict policy: field merge** (over ${(policy.fields ?? []).map(code).join(', ')}). With an \`If-Match\` older than ` +
+        'the current version, the fields this command sets are compared with the fields changed since that version: no ' +
+        'overlap → applied on top of those changes (200, `Conflict-Resolution: merged`); overlap with the values asked for → ' +
+        '200 with `Conflict-Resolution: merged`, nothing written; overlap with other values → 409 `edit-conflict`, nothing ' +
+        'written, listing each field in `conflicts` (`field`, `requested`, `current`, `changedInVersion`, `changedBy`) so ' +
+        `you can decide.${rule}`
+      );
+    case 'commutative':
+      return (
+        '**Conflict policy: commutative**. Deltas commute: with an `If-Match` older than the current version the command ' +
+        `is decided against the current state (200, \`Conflict-Resolution: rebased\`) and refused only by its invariants (409).${rule}`
+      );
+  }
+}
+
 /** The headers, success and error responses every command shares, plus its own domain errors. */
 export function ApiCommand(doc: CommandDoc): MethodDecorator {
-  const { body = true, ifMatch = true } = doc;
+  const { body = true, ifMatch = true, conflicts } = doc;
+  if (ifMatch && !conflicts) throw new Error(`${doc.operationId} checks If-Match: document its conflict policy`);
+  const resolves = conflicts !== undefined && conflicts.kind !== 'strict';
   const problems: Record<number, string> = {
     400: `invalid body, path parameter, If-Match or Idempotency-Key; ${BAD_QUERY}`,
     409: 'the write lost an optimistic-concurrency race too often; retry it',
     422: 'Idempotency-Key reused with a different request',
   };
-  if (ifMatch) problems[412] = 'If-Match names a version other than the current one; nothing was written';
+  if (ifMatch) {
+    problems[412] = resolves
+      ? 'If-Match names a version newer than the current one, or one the policy cannot resolve from (`"0"`: the client never saw the aggregate); nothing was written'
+      : 'If-Match names a version other than the current one; nothing was written';
+  }
+  if (conflicts?.kind === 'field-merge' && doc.errors?.some((error) => error.reason === 'edit-conflict')) {
+    problems[409] = `your edit and the changes since your If-Match set a field to different values (\`edit-conflict\`); or ${problems[409]}`;
+  }
   if (body) {
     problems[413] = 'the body is larger than 64 kB';
     problems[415] = 'the body is not application/json';
@@ -85,7 +122,11 @@ export function ApiCommand(doc: CommandDoc): MethodDecorator {
     problems[Number(status)] = problems[Number(status)] ? `${text}; or ${problems[Number(status)]}` : text;
   }
   return applyDecorators(
-    ApiOperation({ operationId: doc.operationId, summary: doc.summary, description: doc.description }),
+    ApiOperation({
+      operationId: doc.operationId,
+      summary: doc.summary,
+      description: [doc.description, conflicts && conflictText(conflicts)].filter(Boolean).join('\n\n') || undefined,
+    }),
     ...(ifMatch
       ? [
           ApiHeader({
@@ -93,8 +134,9 @@ export function ApiCommand(doc: CommandDoc): MethodDecorator {
             required: false,
             // No example: Swagger UI would send it with every try and the first one would answer 412.
             description:
-              'the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too); ' +
-              '412 when the aggregate has moved on. Leave it out to apply the command at any version.',
+              'the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too). When the ' +
+              "aggregate has moved on, the operation's conflict policy decides (412 for a strict one). Leave it out to " +
+              'apply the command at any version.',
             schema: { type: 'string', pattern: '^\\s*(W/)?"?\\d{1,9}"?\\s*$' },
           }),
         ]
@@ -112,9 +154,12 @@ export function ApiCommand(doc: CommandDoc): MethodDecorator {
     ApiHeader({ name: 'X-Actor', required: false, description: "who asked, recorded in the events' metadata" }),
     ApiResponse({
       status: doc.created ? 201 : 200,
-      description: 'applied: the body and headers name the new version and the write',
+      description: resolves
+        ? 'applied, or already holding what was asked for: the body and headers name the (new) version and the write; ' +
+          '`Conflict-Resolution` says how an outdated If-Match was resolved'
+        : 'applied: the body and headers name the new version and the write',
       type: CommandResultResponse,
-      headers: headerRefs('ETag', 'Consistency-Token'),
+      headers: resolves ? headerRefs('ETag', 'Consistency-Token', 'Conflict-Resolution') : headerRefs('ETag', 'Consistency-Token'),
     }),
     ApiProblems(problems, commandExamples(doc, body, ifMatch)),
   );

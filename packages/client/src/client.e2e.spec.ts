@@ -7,7 +7,7 @@ import type { RegisterProductRequest } from '../../../write-model/catalog/catalo
 import type { PlaceOrderRequest } from '../../../write-model/orders/orders.request.dto';
 import { eventually, startTestSystem, TestSystem } from '../../../test/support/system';
 import { ConvergeClient, ConvergeProblemError } from './index';
-import type { CustomerOrder, DailySales, InventoryLevel, Order, PlaceOrder, Product, RegisterProduct } from './index';
+import type { CustomerOrder, DailySales, EditConflict, InventoryLevel, Order, PlaceOrder, Product, RegisterProduct } from './index';
 
 // Compile-time drift check (tsc): the client's types are the server's shapes.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -115,8 +115,10 @@ describe('ConvergeClient', () => {
     expect(invalid.kind).toBe('validation');
     expect(invalid.errors).toEqual([{ field: 'price.amount', messages: [expect.stringContaining('integer')] }]);
 
-    const stale = await client.updateProductDetails('CL-MUG', { name: 'lost update' }, { ifMatch: 1 }).catch((e) => e);
+    // Money is strict: a price change from an outdated version is refused whatever changed since.
+    const stale = await client.changeProductPrice('CL-MUG', { amount: 1, currency: 'EUR' }, { ifMatch: 1 }).catch((e) => e);
     expect(stale).toMatchObject({ status: 412, kind: 'precondition-failed', problem: { currentVersion: 2 } });
+    expect(stale.editConflict).toBeUndefined();
     const discontinued = await client
       .placeOrder({ customerId: 'cl-cust', lines: [{ sku: 'CL-PLATE', quantity: 1 }], paymentToken: 'tok_approve' })
       .catch((e) => e);
@@ -143,5 +145,24 @@ describe('ConvergeClient', () => {
     expect((await other.getProduct('CL-MUG')).data.name).toBe('Shared mug');
     await other.receiveStock('CL-MUG', 1);
     expect(other.token).toBe(client.token);
+  });
+
+  it('says how a stale edit was resolved, and gives an edit conflict as typed data', async () => {
+    const { version: seen } = await client.registerProduct({ sku: 'CL-CUP', name: 'Cup', description: 'White', price: { amount: 500, currency: 'EUR' } });
+    await client.updateProductDetails('CL-CUP', { name: 'Tea cup' }, { actor: 'cl-alice' });
+    const merged = await client.updateProductDetails('CL-CUP', { description: 'Blue' }, { ifMatch: seen });
+    expect(merged).toEqual({ id: 'CL-CUP', version: 3, token: expect.any(String), etag: '"3"', conflictResolution: 'merged' });
+
+    const refused = await client.updateProductDetails('CL-CUP', { name: 'Coffee cup' }, { ifMatch: seen }).catch((e) => e);
+    expect(refused).toBeInstanceOf(ConvergeProblemError);
+    expect(refused).toMatchObject({ status: 409, kind: 'edit-conflict' });
+    const details: EditConflict | undefined = (refused as ConvergeProblemError).editConflict;
+    expect(details).toEqual({
+      expectedVersion: 1,
+      currentVersion: 3,
+      conflicts: [{ field: 'name', requested: 'Coffee cup', current: 'Tea cup', changedInVersion: 2, changedBy: 'cl-alice' }],
+    });
+    const { version: current } = await client.updateProductDetails('CL-CUP', { name: 'Coffee cup' }, { ifMatch: details!.currentVersion });
+    expect(current).toBe(4);
   });
 });

@@ -169,7 +169,8 @@ export class ConvergeClient {
     const response = await this.send(this.commandUrl, method, path, { body, headers, signal: options.signal });
     const result = (await response.json()) as Omit<CommandResult, 'etag'>;
     if (this.options.session !== false) this.useToken(result.token);
-    return { ...result, etag: response.headers.get('etag') ?? `"${result.version}"` };
+    const resolution = response.headers.get('conflict-resolution') as CommandResult['conflictResolution'] | null;
+    return { ...result, etag: response.headers.get('etag') ?? `"${result.version}"`, ...(resolution && { conflictResolution: resolution }) };
   }
 
   private async read<T>(path: string, query: Query, options: ReadOptions & { ifNoneMatch?: string } = {}): Promise<T> {

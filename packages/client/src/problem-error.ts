@@ -1,3 +1,5 @@
+import type { EditConflict, FieldConflict } from './types';
+
 /** An RFC 9457 problem document as both APIs send it (`application/problem+json`). */
 export interface Problem {
   /** `urn:converge:problem:<kind>`: stable per kind of error, switch on it. */
@@ -8,6 +10,8 @@ export interface Problem {
   instance?: string;
   /** Validation errors only: one entry per field. */
   errors?: { field: string; messages: string[]; in?: 'body' | 'query' }[];
+  /** `edit-conflict` only: each field your edit and the changes since your `ifMatch` disagree on. */
+  conflicts?: FieldConflict[];
   /** Domain extensions, e.g. `reason`, `currentVersion`, `currentStatus`, `sku`. */
   [extension: string]: unknown;
 }
@@ -33,6 +37,13 @@ export class ConvergeProblemError extends Error {
 
   get errors(): NonNullable<Problem['errors']> {
     return this.problem.errors ?? [];
+  }
+
+  /** A 409 `edit-conflict`'s details (both values of each field, who changed it and in which version), else undefined. */
+  get editConflict(): EditConflict | undefined {
+    const { conflicts, expectedVersion, currentVersion } = this.problem;
+    if (this.kind !== 'edit-conflict' || !Array.isArray(conflicts)) return undefined;
+    return { expectedVersion: Number(expectedVersion), currentVersion: Number(currentVersion), conflicts };
   }
 }
 

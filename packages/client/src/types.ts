@@ -43,10 +43,29 @@ export interface ConditionalReadOptions extends ReadOptions {
 
 type CommandResultBody = CommandSchemas['CommandResultResponse'];
 
+/** How the server resolved a command sent with an outdated `ifMatch` (the `Conflict-Resolution` header). */
+export type ConflictResolution = CommandComponents['headers']['Conflict-Resolution'];
+
 /** What every successful command answers. */
 export interface CommandResult extends CommandResultBody {
   /** The new version as an ETag, ready for `ifMatch`. */
   etag: string;
+  /**
+   * Only when `ifMatch` was outdated and the command's conflict policy applied it anyway: `merged`
+   * (your fields did not overlap the changes since, or already held your values) or `rebased`.
+   */
+  conflictResolution?: ConflictResolution;
+}
+
+/** One field an edit and the changes since its `ifMatch` set to different values. */
+export type FieldConflict = CommandSchemas['FieldConflict'];
+
+/** The details of a 409 `edit-conflict`: what to show the user so they can decide. */
+export interface EditConflict {
+  /** The version the edit was based on, and the current one (send it as `ifMatch` to retry after deciding). */
+  expectedVersion: number;
+  currentVersion: number;
+  conflicts: FieldConflict[];
 }
 
 export type ViewMeta = QuerySchemas['ViewMetaResponse'];

@@ -14,7 +14,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Register a product */
+        /**
+         * Register a product
+         * @description **Conflict policy: strict**. With an `If-Match` older than the current version nothing is written and the answer is 412.
+         */
         post: operations["registerProduct"];
         delete?: never;
         options?: never;
@@ -38,6 +41,8 @@ export interface paths {
         /**
          * Change a product's name or description
          * @description Fields left out keep their value; a change to nothing answers the current version and writes nothing.
+         *
+         *     **Conflict policy: field merge** (over `name`, `description`). With an `If-Match` older than the current version, the fields this command sets are compared with the fields changed since that version: no overlap → applied on top of those changes (200, `Conflict-Resolution: merged`); overlap with the values asked for → 200 with `Conflict-Resolution: merged`, nothing written; overlap with other values → 409 `edit-conflict`, nothing written, listing each field in `conflicts` (`field`, `requested`, `current`, `changedInVersion`, `changedBy`) so you can decide. Also, discontinuation wins: an edit sent with a version from before the product was discontinued is refused (409 `product-discontinued`, naming the version and actor that discontinued it).
          */
         patch: operations["updateProductDetails"];
         trace?: never;
@@ -53,6 +58,8 @@ export interface paths {
         /**
          * Change a product's price
          * @description The currency must stay the product's; the same price answers the current version and writes nothing.
+         *
+         *     **Conflict policy: strict**. With an `If-Match` older than the current version nothing is written and the answer is 412.
          */
         put: operations["changeProductPrice"];
         post?: never;
@@ -74,6 +81,8 @@ export interface paths {
         /**
          * Discontinue a product
          * @description A discontinued product cannot be ordered, restocked by reservation or repriced.
+         *
+         *     **Conflict policy: field merge** (over `status`). With an `If-Match` older than the current version, the fields this command sets are compared with the fields changed since that version: no overlap → applied on top of those changes (200, `Conflict-Resolution: merged`); overlap with the values asked for → 200 with `Conflict-Resolution: merged`, nothing written; overlap with other values → 409 `edit-conflict`, nothing written, listing each field in `conflicts` (`field`, `requested`, `current`, `changedInVersion`, `changedBy`) so you can decide. Also, discontinuation wins: it applies over detail edits and price changes made since, and is nothing to do when the product was discontinued since.
          */
         post: operations["discontinueProduct"];
         delete?: never;
@@ -94,6 +103,8 @@ export interface paths {
         /**
          * Receive stock for a sku
          * @description Adds to the quantity on hand. The answer's version and ETag are the sku's stock version, not the product's.
+         *
+         *     **Conflict policy: commutative**. Deltas commute: with an `If-Match` older than the current version the command is decided against the current state (200, `Conflict-Resolution: rebased`) and refused only by its invariants (409).
          */
         post: operations["receiveStock"];
         delete?: never;
@@ -111,7 +122,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Correct the stock on hand by a signed quantity */
+        /**
+         * Correct the stock on hand by a signed quantity
+         * @description **Conflict policy: commutative**. Deltas commute: with an `If-Match` older than the current version the command is decided against the current state (200, `Conflict-Resolution: rebased`) and refused only by its invariants (409).
+         */
         post: operations["adjustStock"];
         delete?: never;
         options?: never;
@@ -151,6 +165,8 @@ export interface paths {
         /**
          * Cancel an order
          * @description Releases its reservations and refunds an authorized payment.
+         *
+         *     **Conflict policy: strict**. With an `If-Match` older than the current version nothing is written and the answer is 412.
          */
         post: operations["cancelOrder"];
         delete?: never;
@@ -171,6 +187,8 @@ export interface paths {
         /**
          * Ship a confirmed order
          * @description Commits every reservation of the order and marks it shipped, in one transaction.
+         *
+         *     **Conflict policy: strict**. With an `If-Match` older than the current version nothing is written and the answer is 412.
          */
         post: operations["shipOrder"];
         delete?: never;
@@ -255,8 +273,34 @@ export interface components {
             instance: string;
             /** @description validation errors only */
             errors?: components["schemas"]["FieldError"][];
+            /** @description `edit-conflict` only: each field your edit and the changes since your If-Match set to different values */
+            conflicts?: components["schemas"]["FieldConflict"][];
         } & {
             [key: string]: unknown;
+        };
+        FieldConflict: {
+            /** @example name */
+            field: string;
+            /**
+             * @description the value your command asked for
+             * @example Mug, large
+             */
+            requested: unknown;
+            /**
+             * @description the value now
+             * @example Mug, 350 ml
+             */
+            current: unknown;
+            /**
+             * @description the version that last changed the field
+             * @example 4
+             */
+            changedInVersion: number;
+            /**
+             * @description who changed it (the actor of that event), when known
+             * @example alice
+             */
+            changedBy?: string;
         };
         MoneyRequest: {
             /**
@@ -391,6 +435,8 @@ export interface components {
         ETag: string;
         /** @description the write's consistency token (same as `token` in the body) */
         "Consistency-Token": string;
+        /** @description only when the command was sent with an outdated If-Match and its conflict policy applied it anyway: `merged` (field merge: the fields you set did not overlap the changes since, or already held your values) or `rebased` (a commutative delta decided against the current state) */
+        "Conflict-Resolution": "merged" | "rebased";
     };
     pathItems: never;
 }
@@ -400,7 +446,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too); 412 when the aggregate has moved on. Leave it out to apply the command at any version. */
+                /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too). When the aggregate has moved on, the operation's conflict policy decides (412 for a strict one). Leave it out to apply the command at any version. */
                 "If-Match"?: string;
                 /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
                 "Idempotency-Key"?: string;
@@ -489,7 +535,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too); 412 when the aggregate has moved on. Leave it out to apply the command at any version. */
+                /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too). When the aggregate has moved on, the operation's conflict policy decides (412 for a strict one). Leave it out to apply the command at any version. */
                 "If-Match"?: string;
                 /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
                 "Idempotency-Key"?: string;
@@ -509,11 +555,12 @@ export interface operations {
             };
         };
         responses: {
-            /** @description applied: the body and headers name the new version and the write */
+            /** @description applied, or already holding what was asked for: the body and headers name the (new) version and the write; `Conflict-Resolution` says how an outdated If-Match was resolved */
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
                     "Consistency-Token": components["headers"]["Consistency-Token"];
+                    "Conflict-Resolution": components["headers"]["Conflict-Resolution"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -538,7 +585,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description the write lost an optimistic-concurrency race too often; retry it */
+            /** @description the product was discontinued after your If-Match version (`product-discontinued`); or your edit and the changes since your If-Match set a field to different values (`edit-conflict`); or the write lost an optimistic-concurrency race too often; retry it */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -547,7 +594,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match names a version other than the current one; nothing was written */
+            /** @description If-Match names a version newer than the current one, or one the policy cannot resolve from (`"0"`: the client never saw the aggregate); nothing was written */
             412: {
                 headers: {
                     [name: string]: unknown;
@@ -589,7 +636,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too); 412 when the aggregate has moved on. Leave it out to apply the command at any version. */
+                /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too). When the aggregate has moved on, the operation's conflict policy decides (412 for a strict one). Leave it out to apply the command at any version. */
                 "If-Match"?: string;
                 /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
                 "Idempotency-Key"?: string;
@@ -689,7 +736,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too); 412 when the aggregate has moved on. Leave it out to apply the command at any version. */
+                /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too). When the aggregate has moved on, the operation's conflict policy decides (412 for a strict one). Leave it out to apply the command at any version. */
                 "If-Match"?: string;
                 /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
                 "Idempotency-Key"?: string;
@@ -705,11 +752,12 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description applied: the body and headers name the new version and the write */
+            /** @description applied, or already holding what was asked for: the body and headers name the (new) version and the write; `Conflict-Resolution` says how an outdated If-Match was resolved */
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
                     "Consistency-Token": components["headers"]["Consistency-Token"];
+                    "Conflict-Resolution": components["headers"]["Conflict-Resolution"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -743,7 +791,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match names a version other than the current one; nothing was written */
+            /** @description If-Match names a version newer than the current one, or one the policy cannot resolve from (`"0"`: the client never saw the aggregate); nothing was written */
             412: {
                 headers: {
                     [name: string]: unknown;
@@ -767,7 +815,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too); 412 when the aggregate has moved on. Leave it out to apply the command at any version. */
+                /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too). When the aggregate has moved on, the operation's conflict policy decides (412 for a strict one). Leave it out to apply the command at any version. */
                 "If-Match"?: string;
                 /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
                 "Idempotency-Key"?: string;
@@ -787,11 +835,12 @@ export interface operations {
             };
         };
         responses: {
-            /** @description applied: the body and headers name the new version and the write */
+            /** @description applied, or already holding what was asked for: the body and headers name the (new) version and the write; `Conflict-Resolution` says how an outdated If-Match was resolved */
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
                     "Consistency-Token": components["headers"]["Consistency-Token"];
+                    "Conflict-Resolution": components["headers"]["Conflict-Resolution"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -825,7 +874,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match names a version other than the current one; nothing was written */
+            /** @description If-Match names a version newer than the current one, or one the policy cannot resolve from (`"0"`: the client never saw the aggregate); nothing was written */
             412: {
                 headers: {
                     [name: string]: unknown;
@@ -867,7 +916,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too); 412 when the aggregate has moved on. Leave it out to apply the command at any version. */
+                /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too). When the aggregate has moved on, the operation's conflict policy decides (412 for a strict one). Leave it out to apply the command at any version. */
                 "If-Match"?: string;
                 /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
                 "Idempotency-Key"?: string;
@@ -887,11 +936,12 @@ export interface operations {
             };
         };
         responses: {
-            /** @description applied: the body and headers name the new version and the write */
+            /** @description applied, or already holding what was asked for: the body and headers name the (new) version and the write; `Conflict-Resolution` says how an outdated If-Match was resolved */
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
                     "Consistency-Token": components["headers"]["Consistency-Token"];
+                    "Conflict-Resolution": components["headers"]["Conflict-Resolution"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -925,7 +975,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match names a version other than the current one; nothing was written */
+            /** @description If-Match names a version newer than the current one, or one the policy cannot resolve from (`"0"`: the client never saw the aggregate); nothing was written */
             412: {
                 headers: {
                     [name: string]: unknown;
@@ -1045,7 +1095,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too); 412 when the aggregate has moved on. Leave it out to apply the command at any version. */
+                /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too). When the aggregate has moved on, the operation's conflict policy decides (412 for a strict one). Leave it out to apply the command at any version. */
                 "If-Match"?: string;
                 /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
                 "Idempotency-Key"?: string;
@@ -1146,7 +1196,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too); 412 when the aggregate has moved on. Leave it out to apply the command at any version. */
+                /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too). When the aggregate has moved on, the operation's conflict policy decides (412 for a strict one). Leave it out to apply the command at any version. */
                 "If-Match"?: string;
                 /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
                 "Idempotency-Key"?: string;

@@ -226,8 +226,34 @@ export interface components {
             instance: string;
             /** @description validation errors only */
             errors?: components["schemas"]["FieldError"][];
+            /** @description `edit-conflict` only: each field your edit and the changes since your If-Match set to different values */
+            conflicts?: components["schemas"]["FieldConflict"][];
         } & {
             [key: string]: unknown;
+        };
+        FieldConflict: {
+            /** @example name */
+            field: string;
+            /**
+             * @description the value your command asked for
+             * @example Mug, large
+             */
+            requested: unknown;
+            /**
+             * @description the value now
+             * @example Mug, 350 ml
+             */
+            current: unknown;
+            /**
+             * @description the version that last changed the field
+             * @example 4
+             */
+            changedInVersion: number;
+            /**
+             * @description who changed it (the actor of that event), when known
+             * @example alice
+             */
+            changedBy?: string;
         };
         MoneyView: {
             /**
