@@ -32,6 +32,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       PAYMENT_DEADLINE_MS: num({ default: 10_000, desc: 'time a payment may take after stock is reserved' }),
       PAYMENT_GATEWAY_TIMEOUT_MS: num({ default: 2_000, desc: 'longest single call to the payment gateway' }),
       PROJECTION_BATCH_DELAY_MS: num({ default: 0, desc: 'pause before each projector batch: slows views on purpose (demos, tests)' }),
+      REDIS_URL: url({ default: 'redis://127.0.0.1:6379', desc: "the query API's shared read cache" }),
+      CACHE: str({ default: 'on', choices: ['on', 'off'], desc: 'the query API read cache (Redis + in-process LRU)' }),
+      CACHE_TTL_MS: num({ default: 300_000, desc: 'safety-net expiry of cache entries; invalidation is by events' }),
+      CACHE_LOCAL_MAX: num({ default: 5_000, desc: 'documents in the in-process LRU in front of Redis (0: none)' }),
+      CACHE_REDIS_TIMEOUT_MS: num({ default: 50, desc: 'longest Redis call before the cache reads the store instead' }),
+      CACHE_KEY_PREFIX: str({ default: '', desc: 'prefix of every Redis key (default: "<CONVERGE_NAMESPACE>:cache:")' }),
     },
     {
       reporter: ({ errors }) => {
@@ -48,10 +54,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   if (!Number.isInteger(raw.PROJECTION_BATCH_DELAY_MS) || raw.PROJECTION_BATCH_DELAY_MS < 0) {
     throw new ConfigError('Invalid configuration:\n  PROJECTION_BATCH_DELAY_MS: must be a non-negative integer');
   }
-  for (const name of ['PROJECTION_MAX_ATTEMPTS', 'PROJECTION_BATCH_SIZE', 'PAYMENT_DEADLINE_MS', 'PAYMENT_GATEWAY_TIMEOUT_MS'] as const) {
+  for (const name of ['PROJECTION_MAX_ATTEMPTS', 'PROJECTION_BATCH_SIZE', 'PAYMENT_DEADLINE_MS', 'PAYMENT_GATEWAY_TIMEOUT_MS', 'CACHE_TTL_MS', 'CACHE_REDIS_TIMEOUT_MS'] as const) {
     if (!Number.isInteger(raw[name]) || raw[name] < 1) {
       throw new ConfigError(`Invalid configuration:\n  ${name}: must be a positive integer`);
     }
+  }
+  if (!Number.isInteger(raw.CACHE_LOCAL_MAX) || raw.CACHE_LOCAL_MAX < 0) {
+    throw new ConfigError('Invalid configuration:\n  CACHE_LOCAL_MAX: must be a non-negative integer');
   }
   return {
     databaseUrl: raw.DATABASE_URL,
@@ -67,6 +76,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     projectionBatchDelayMs: raw.PROJECTION_BATCH_DELAY_MS,
     paymentDeadlineMs: raw.PAYMENT_DEADLINE_MS,
     paymentGatewayTimeoutMs: raw.PAYMENT_GATEWAY_TIMEOUT_MS,
+    cache: {
+      enabled: raw.CACHE === 'on',
+      redisUrl: raw.REDIS_URL,
+      ttlMs: raw.CACHE_TTL_MS,
+      localMax: raw.CACHE_LOCAL_MAX,
+      redisTimeoutMs: raw.CACHE_REDIS_TIMEOUT_MS,
+      keyPrefix: raw.CACHE_KEY_PREFIX || `${raw.CONVERGE_NAMESPACE}:cache:`,
+    },
   };
 }
 
