@@ -85,10 +85,16 @@ export class ViewSync {
     });
     void this.watch(nc);
     await nc.flush(); // the server has the subscription: no notice after the checkpoint reads below is missed
+    await this.listening();
+  }
+
+  /** Notices are being heard from now on (attach, or a test feeding handle()): every view resynchronises. */
+  async listening(): Promise<void> {
     this.connected = true;
-    for (const state of this.states.values()) void this.resync(state, 'start');
+    clearInterval(this.audit);
     this.audit = setInterval(() => void this.compareWithStore(), AUDIT_MS);
     this.audit.unref();
+    await Promise.all([...this.states.values()].map((state) => this.resync(state, 'start')));
   }
 
   detach(): void {
@@ -204,7 +210,7 @@ export class ViewSync {
 
   /** A checkpoint the notices had not reached at the last audit and still have not: the notice was lost. */
   private async compareWithStore(): Promise<void> {
-    if (!this.connected || this.nc?.isClosed()) return;
+    if (!this.connected || this.nc?.isClosed() === true) return;
     const checkpoints = await this.options.store.checkpoints().catch(() => []);
     for (const checkpoint of checkpoints) {
       const state = this.states.get(checkpoint.projection);
