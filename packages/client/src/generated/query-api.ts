@@ -442,13 +442,28 @@ export interface components {
             /** @enum {string} */
             status: "ready";
             /**
-             * @description each dependency checked
+             * @description each dependency checked; `degraded`: serving without it (e.g. the read cache while Redis is down)
              * @example {
              *       "postgres": "up"
              *     }
              */
             checks: {
-                [key: string]: "up" | "down";
+                [key: string]: "up" | "down" | "degraded";
+            };
+            /**
+             * @description what the checks that reported detail said (e.g. the read cache: Redis state, views served from it)
+             * @example {
+             *       "cache": {
+             *         "status": "degraded",
+             *         "redis": "degraded: connect ECONNREFUSED 127.0.0.1:6379",
+             *         "views": {
+             *           "product-catalog": "in sync"
+             *         }
+             *       }
+             *     }
+             */
+            details?: {
+                [key: string]: unknown;
             };
         };
     };
