@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { appendBenchmark } from './append.bench';
+import { cachedQueryBenchmark } from './cached-query.bench';
 import { commandPathBenchmark } from './command-path.bench';
 import { BenchContext, BenchResult, Benchmark, loadAverage, silentLogger } from './harness';
 import { projectionBenchmark } from './projection.bench';
@@ -19,6 +20,7 @@ const BENCHMARKS: Benchmark[] = [
   projectionBenchmark,
   visibilityBenchmark,
   queryBenchmark,
+  cachedQueryBenchmark,
 ];
 
 function selected(): Benchmark[] {
