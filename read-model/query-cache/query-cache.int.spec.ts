@@ -3,7 +3,7 @@ import { Registry } from 'prom-client';
 import { orderKey } from '../../src/contracts';
 import type { CheckpointNotice } from '../../src/nats';
 import { uniqueName } from '../../test/support/env';
-import { REDIS_URL } from '../../test/support/redis-server';
+import { REDIS_URL, startRedisServer } from '../../test/support/redis-server';
 import { eventually } from '../../test/support/system';
 import type { Checkpoint } from '../view-store/view-store';
 import { CacheMetrics } from './cache-metrics';
@@ -239,6 +239,40 @@ describe('read cache: Redis unreachable', () => {
       expect(h.redis.health().state).toBe('degraded');
     } finally {
       await h.close();
+    }
+  });
+});
+
+describe('read cache: Redis slow', () => {
+  it('skips a Redis that stopped answering, keeps its entries when no invalidation was missed, voids them when one was', async () => {
+    const server = await startRedisServer();
+    const h = await harness({ redisUrl: server.url, localMax: 0 });
+    try {
+      await eventually(async () => h.redis.usable, 10_000, 'Redis tier up');
+      let reads = 0;
+      const load: Load = async () => ({ applied: key(1), answer: answer(++reads) });
+      expect((await h.cache.read(product('SLOW-1'), undefined, load))!.tier).toBe('store');
+      await eventually(async () => (await h.cache.read(product('SLOW-1'), undefined, load))!.tier === 'redis', 5_000, 'a Redis hit');
+
+      server.pause();
+      expect((await h.cache.read(product('SLOW-1'), undefined, load))!.tier).toBe('store'); // after the time-out
+      expect(h.redis.health().state).toBe('degraded');
+      const errors = await counter(h.registry, 'converge_query_cache_redis_errors_total');
+      expect((await h.cache.read(product('SLOW-1'), undefined, load))!.tier).toBe('store');
+      expect(await counter(h.registry, 'converge_query_cache_redis_errors_total')).toBe(errors); // degraded: Redis is not even asked
+      server.resume();
+      await eventually(async () => h.redis.usable, 10_000, 'Redis tier back');
+      expect((await h.cache.read(product('SLOW-1'), undefined, load))!.tier).toBe('redis'); // nothing was missed
+
+      server.pause();
+      await h.cache.read(product('SLOW-1'), undefined, load);
+      h.notice(2, [['OTHER', 2]]); // Redis cannot be told
+      server.resume();
+      await eventually(async () => h.redis.usable, 10_000, 'Redis tier back');
+      expect((await h.cache.read(product('SLOW-1'), undefined, load))!.tier).toBe('store'); // a new epoch voided it
+    } finally {
+      await h.close();
+      await server.dispose();
     }
   });
 });

@@ -141,7 +141,11 @@ export class QueryCache {
       for (const [id, applied] of changes) this.invalidateLocally(slot(collection, id), applied);
       this.options.metrics.invalidations.inc({ kind: 'document' }, changes.length - 1);
       const redis = this.options.redis;
-      if (!redis?.usable) continue; // it gets new epochs before it is used again
+      if (!redis) continue;
+      if (!redis.usable) {
+        void redis.invalidate(collection, changes); // refused: noted, so it gets new epochs before it is used again
+        continue;
+      }
       const keys = changes.map(([id, applied]) => {
         const key = slot(collection, id);
         this.pendingRedis.set(key, max(this.pendingRedis.get(key) ?? '', applied));

@@ -72,14 +72,15 @@ export interface RedisTierOptions {
 
 /**
  * The shared tier. Any failure or time-out marks it degraded: reads and writes skip it (the
- * store answers instead) until a probe succeeds. It then gives every collection a new epoch
- * before use, because invalidations were missed meanwhile: entries of an older epoch are never
- * served again.
+ * store answers instead) until a probe succeeds. If invalidations were missed meanwhile, it
+ * first gives every collection a new epoch: entries of an older epoch are never served again.
  */
 export class RedisTier {
   private readonly client: Redis & Scripts;
   private state: RedisState = 'degraded';
   private lastError = 'not connected yet';
+  /** An invalidation or epoch change Redis did not get: its entries must not be trusted again as they are. */
+  private missed = true;
   private probing?: NodeJS.Timeout;
   private closed = false;
 
@@ -139,12 +140,13 @@ export class RedisTier {
   /** Tombstones each [id, applied] of a collection. Resolves false (and degrades) when Redis could not be told. */
   async invalidate(collection: string, changes: [id: string, applied: string][]): Promise<boolean> {
     if (!changes.length) return true;
-    if (!this.usable) return false;
+    if (!this.usable) return !(this.missed = true);
     try {
       const keys = changes.map(([id]) => this.entryKey(collection, id));
       await this.client.cacheInvalidate(keys.length + 1, this.epochKey(collection), ...keys, this.options.ttlMs, ...changes.map(([, applied]) => applied));
       return true;
     } catch (error) {
+      this.missed = true; // it may or may not have run
       this.fail(error);
       return false;
     }
@@ -152,11 +154,12 @@ export class RedisTier {
 
   /** Voids every entry of these collections (a rebuild's swap, a resynchronisation). False when Redis could not be told. */
   async newEpoch(collections: string[]): Promise<boolean> {
-    if (!this.usable) return false;
+    if (!this.usable) return !(this.missed = true);
     try {
       await this.client.mset(Object.fromEntries(collections.map((c) => [this.epochKey(c), randomUUID()])));
       return true;
     } catch (error) {
+      this.missed = true;
       this.fail(error);
       return false;
     }
@@ -185,16 +188,25 @@ export class RedisTier {
     this.probing.unref();
   }
 
-  /** Back in use only after every collection got a new epoch: invalidations may have been missed meanwhile. */
+  /**
+   * Back in use once Redis answers; if an invalidation was missed meanwhile (or this is the
+   * start: changes may have been made while no instance listened), only after every collection
+   * got a new epoch. A time-out of reads or writes alone voids nothing.
+   */
   private async probe(): Promise<void> {
     try {
       await this.client.ping();
-      await this.client.mset(Object.fromEntries(this.options.collections.map((c) => [this.epochKey(c), randomUUID()])));
+      if (this.missed) {
+        this.missed = false;
+        await this.client.mset(Object.fromEntries(this.options.collections.map((c) => [this.epochKey(c), randomUUID()])));
+        if (this.missed) return this.scheduleProbe(0); // another was missed while the epochs changed
+      }
       if (this.closed) return;
       this.state = 'up';
       this.options.metrics.redisUp.set(1);
       this.options.logger?.info('Redis cache in use');
     } catch (error) {
+      this.missed = true;
       this.lastError = error instanceof Error ? error.message : String(error);
       this.scheduleProbe(this.options.probeMs ?? 500);
     }

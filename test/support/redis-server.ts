@@ -13,6 +13,9 @@ export interface PrivateRedisServer {
   port: number;
   /** SIGKILL: Redis vanishes mid-command, as in a crash. */
   kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT: Redis stops answering without closing a connection (a slow or hung server). */
+  pause(): void;
+  resume(): void;
   /** Starts it again on the same port (empty: it keeps nothing on disk). */
   restart(): Promise<void>;
   dispose(): Promise<void>;
@@ -33,11 +36,16 @@ export async function startRedisServer(): Promise<PrivateRedisServer> {
     url: `redis://127.0.0.1:${port}`,
     port,
     kill,
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     async restart() {
       await kill();
       child = await launch(port);
     },
-    dispose: kill,
+    async dispose() {
+      child?.kill('SIGCONT');
+      await kill();
+    },
   };
 }
 
