@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { appendBenchmark } from './append.bench';
+import { cachedQueryBenchmark } from './cached-query.bench';
 import { commandPathBenchmark } from './command-path.bench';
 import { BenchContext, BenchResult, Benchmark, loadAverage, silentLogger } from './harness';
 import { projectionBenchmark } from './projection.bench';
 import { queryBenchmark } from './query.bench';
 import { relayBenchmark } from './relay.bench';
-import { visibilityBenchmark } from './visibility.bench';
+import { visibilityBenchmark, visibilityWithoutCacheBenchmark } from './visibility.bench';
 
 /**
  * `npm run bench`: the performance budget of DESIGN.md, each target a ratio measured side
@@ -18,7 +19,9 @@ const BENCHMARKS: Benchmark[] = [
   relayBenchmark,
   projectionBenchmark,
   visibilityBenchmark,
+  visibilityWithoutCacheBenchmark,
   queryBenchmark,
+  cachedQueryBenchmark,
 ];
 
 function selected(): Benchmark[] {

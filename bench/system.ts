@@ -3,7 +3,7 @@ import { Config, loadConfig } from '../src/config';
 import { NATS_URL, freePort } from './harness';
 
 /** Configuration of in-process system pieces on the benchmark's own databases, namespace and ports. */
-export async function benchConfig(options: { writeUrl: string; readUrl?: string; namespace?: string }): Promise<Config> {
+export async function benchConfig(options: { writeUrl: string; readUrl?: string; namespace?: string; env?: Record<string, string> }): Promise<Config> {
   return loadConfig({
     DATABASE_URL: options.writeUrl,
     READ_STORE_URL: options.readUrl ?? options.writeUrl,
@@ -12,6 +12,7 @@ export async function benchConfig(options: { writeUrl: string; readUrl?: string;
     COMMAND_API_PORT: String(await freePort()),
     QUERY_API_PORT: String(await freePort()),
     LOG_LEVEL: 'silent',
+    ...options.env,
   });
 }
 

@@ -24,6 +24,11 @@ const natsServers = makeValidator<string>((value) => {
   return servers.join(',');
 });
 
+const redisUrl = makeValidator<string>((value) => {
+  if (!/^rediss?:\/\/[^\s]+$/.test(value)) throw new EnvError('must be a redis:// or rediss:// URL');
+  return value;
+});
+
 const namespace = makeValidator<string>((value) => {
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(value)) {
     throw new EnvError('must be 1-32 letters, digits, "_" or "-" (it prefixes JetStream names)');
@@ -66,6 +71,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       PROJECTION_BATCH_DELAY_MS: count({ default: 0, desc: 'pause before each projector batch: slows views on purpose (demos, tests)' }),
       SHUTDOWN_GRACE_MS: positive({ default: 10_000, desc: 'longest a stopping process waits for in-flight work before it exits anyway' }),
       SHUTDOWN_DRAIN_DELAY_MS: count({ default: 0, desc: 'how long a stopping API answers 503 on /health/ready before it stops accepting' }),
+      REDIS_URL: redisUrl({ default: 'redis://127.0.0.1:6379', desc: "the query API's shared read cache" }),
+      CACHE: str({ default: 'on', choices: ['on', 'off'], desc: 'the query API read cache (Redis + in-process LRU)' }),
+      CACHE_TTL_MS: positive({ default: 300_000, desc: 'safety-net expiry of cache entries; invalidation is by events' }),
+      CACHE_LOCAL_MAX: count({ default: 5_000, desc: 'documents in the in-process LRU in front of Redis (0: none)' }),
+      CACHE_REDIS_TIMEOUT_MS: positive({ default: 50, desc: 'longest Redis call before the cache reads the store instead' }),
+      CACHE_KEY_PREFIX: str({ default: '', desc: 'prefix of every Redis key (default: "<CONVERGE_NAMESPACE>:cache:")' }),
     },
     {
       reporter: ({ errors }) => {
@@ -92,6 +103,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     paymentGatewayTimeoutMs: raw.PAYMENT_GATEWAY_TIMEOUT_MS,
     shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,
     shutdownDrainDelayMs: raw.SHUTDOWN_DRAIN_DELAY_MS,
+    cache: {
+      enabled: raw.CACHE === 'on',
+      redisUrl: raw.REDIS_URL,
+      ttlMs: raw.CACHE_TTL_MS,
+      localMax: raw.CACHE_LOCAL_MAX,
+      redisTimeoutMs: raw.CACHE_REDIS_TIMEOUT_MS,
+      keyPrefix: raw.CACHE_KEY_PREFIX || `${raw.CONVERGE_NAMESPACE}:cache:`,
+    },
   };
 }
 

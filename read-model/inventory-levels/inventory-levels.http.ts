@@ -5,7 +5,7 @@ import type { Request, Response } from 'express';
 import { SKU_PATTERN } from '../../src/contracts';
 import { validationProblem } from '../../src/http/problem';
 import { ConsistencyQuery, PageQuery } from '../query-api/consistency.query';
-import { findPage, notFound, notModified, pageRequest, ViewReader } from '../query-api/view-response';
+import { answerOf, findPage, notFound, notModified, pageRequest, ViewReader } from '../query-api/view-response';
 import { type FilterCondition, type ViewStore, VIEW_STORE } from '../view-store/view-store';
 import { ApiViewQuery, SKU_PARAM_SCHEMA } from '../query-api/view.openapi';
 import { INVENTORY } from './inventory-levels.projection';
@@ -55,11 +55,12 @@ export class InventoryLevelsController {
   })
   async get(@Query() _query: ConsistencyQuery, @Param('sku') sku: string, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     if (!SKU_PATTERN.test(sku)) throw validationProblem([{ field: 'sku', messages: ['not a valid sku'] }]);
-    const { result: stored, view: meta } = await this.views.read(req, res, PROJECTION, () =>
-      this.store.get(INVENTORY, sku),
-    );
-    if (!stored) throw notFound(`inventory of ${sku}`);
-    if (notModified(req, res, stored.doc.version)) return undefined;
-    return { data: stored.doc, view: meta };
+    const found = await this.views.cached(req, res, { projection: PROJECTION, collection: INVENTORY, id: sku }, async () => {
+      const stored = await this.store.get(INVENTORY, sku);
+      return stored ? { applied: stored.applied, answer: answerOf(stored.doc, stored.doc.version) } : null;
+    });
+    if (!found) throw notFound(`inventory of ${sku}`);
+    if (notModified(req, res, found.answer.etag)) return undefined;
+    return { data: found.answer.data, view: found.view };
   }
 }

@@ -3,7 +3,7 @@ import { ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { validationProblem } from '../../src/http/problem';
 import { ConsistencyQuery } from '../query-api/consistency.query';
-import {ViewReader, notFound, notModified} from '../query-api/view-response';
+import { answerOf, notFound, notModified, ViewReader } from '../query-api/view-response';
 import { type ViewStore, VIEW_STORE } from '../view-store/view-store';
 import { ApiViewQuery } from '../query-api/view.openapi';
 import { ORDERS, orderSummaryProjection } from './order-summary.projection';
@@ -32,11 +32,12 @@ export class OrderSummaryController {
     resource: 'order 0b6f3c52-9d4e-4b8a-a1f7-5f2c8e9d7a31',
   })
   async get(@Query() _query: ConsistencyQuery, @Param('id', orderId) id: string, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
-    const { result: stored, view: meta } = await this.views.read(req, res, orderSummaryProjection.name, () =>
-      this.store.get(ORDERS, id),
-    );
-    if (!stored) throw notFound(`order ${id}`);
-    if (notModified(req, res, stored.doc.version)) return undefined;
-    return { data: stored.doc, view: meta };
+    const found = await this.views.cached(req, res, { projection: orderSummaryProjection.name, collection: ORDERS, id }, async () => {
+      const stored = await this.store.get(ORDERS, id);
+      return stored ? { applied: stored.applied, answer: answerOf(stored.doc, stored.doc.version) } : null;
+    });
+    if (!found) throw notFound(`order ${id}`);
+    if (notModified(req, res, found.answer.etag)) return undefined;
+    return { data: found.answer.data, view: found.view };
   }
 }

@@ -4,7 +4,8 @@ import type { Request, Response } from 'express';
 import { validationProblem } from '../../src/http/problem';
 import { SKU_PATTERN } from '../../src/contracts';
 import { ConsistencyQuery } from '../query-api/consistency.query';
-import { findPage, notFound, notModified, pageRequest, ViewReader } from '../query-api/view-response';
+import { answerOf, findPage, notFound, notModified, pageRequest, ViewReader } from '../query-api/view-response';
+import { FIRST_PAGE } from '../query-cache/query-cache';
 import { type FilterCondition, type ViewStore, VIEW_STORE } from '../view-store/view-store';
 import { ApiViewQuery, SKU_PARAM_SCHEMA } from '../query-api/view.openapi';
 import { ListProductsQuery } from './product-catalog.query.dto';
@@ -46,8 +47,17 @@ export class ProductCatalogController {
     if (query.maxPrice !== undefined) filter.push({ field: 'price.amount', op: 'lte', value: query.maxPrice });
     if (query.inStock === 'true') filter.push({ field: 'available', op: 'gt', value: 0 });
     if (query.inStock === 'false') filter.push({ field: 'available', op: 'lte', value: 0 });
-    const { result, view } = await this.views.read(req, res, PROJECTION, () => findPage(this.store, PRODUCTS, request, filter));
-    return { data: result.docs.map(present), page: result.page, view };
+    const load = async () => {
+      const { docs, page } = await findPage(this.store, PRODUCTS, request, filter);
+      return { answer: answerOf({ data: docs.map(present), page }, undefined) };
+    };
+    // The first page of the default list is cached; any other list is read from the store.
+    const firstPage = Object.keys(req.query).every((name) => name === 'after');
+    const found = firstPage
+      ? await this.views.cached(req, res, { projection: PROJECTION, collection: PRODUCTS, id: FIRST_PAGE }, load)
+      : await this.views.read(req, res, PROJECTION, load).then(({ result, view }) => ({ answer: result.answer, view }));
+    const { data, page } = found!.answer.data as { data: unknown[]; page: unknown };
+    return { data, page, view: found!.view };
   }
 
   @Get(':sku')
@@ -55,12 +65,13 @@ export class ProductCatalogController {
   @ApiViewQuery({ operationId: 'getProduct', summary: 'Get a product', data: ProductResponse, shape: 'single', notFound: 'no product with this sku in the view', resource: 'product MUG-001' })
   async get(@Query() _query: ConsistencyQuery, @Param('sku') sku: string, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     if (!SKU_PATTERN.test(sku)) throw validationProblem([{ field: 'sku', messages: ['not a valid sku'] }]);
-    const { result: stored, view: meta } = await this.views.read(req, res, PROJECTION, () =>
-      this.store.get(PRODUCTS, sku),
-    );
-    if (!stored) throw notFound(`product ${sku}`);
-    if (notModified(req, res, stored.doc.version)) return undefined;
-    return { data: present(stored.doc), view: meta };
+    const found = await this.views.cached(req, res, { projection: PROJECTION, collection: PRODUCTS, id: sku }, async () => {
+      const stored = await this.store.get(PRODUCTS, sku);
+      return stored ? { applied: stored.applied, answer: answerOf(present(stored.doc), stored.doc.version) } : null;
+    });
+    if (!found) throw notFound(`product ${sku}`);
+    if (notModified(req, res, found.answer.etag)) return undefined;
+    return { data: found.answer.data, view: found.view };
   }
 }
 

@@ -5,7 +5,7 @@ import type { Logger } from '../../src/logger';
 import {
   CheckpointNotice, checkpointSubject, DurableConsumer, eventStreamName, eventSubjects, projectionConsumerName,
 } from '../../src/nats';
-import type { ViewStore } from '../view-store/view-store';
+import type { ViewChange, ViewStore } from '../view-store/view-store';
 import type { BatchOutcome } from './apply-batch';
 import type { Projection } from './projection';
 import { firstSequenceAfter } from './stream-position';
@@ -169,11 +169,12 @@ export class Projector {
       void this.batches.flush().then(acknowledge, () => undefined);
       return;
     }
+    const previous = this.checkpointKey;
     this.checkpointKey = checkpoint.orderKey;
     const { outcome, committed } = await this.batches.apply(events, checkpoint);
     void committed.then(() => {
       acknowledge();
-      this.announce(checkpoint.orderKey, all[all.length - 1]);
+      this.announce(checkpoint.orderKey, all[all.length - 1], previous, outcome.changes);
       for (const dead of outcome.deadLetters) {
         this.options.logger.error({ projection: this.name, eventId: dead.eventId, error: dead.error }, 'event dead-lettered');
       }
@@ -181,13 +182,18 @@ export class Projector {
     }, () => undefined); // a failed commit throws from the next apply; the batch is redelivered
   }
 
-  /** Tells waiting readers (the query API) that the view now includes everything up to `key`. */
-  private announce(key: string, event: RecordedEvent): void {
+  /**
+   * Tells the query API that the view now includes everything up to `key` (waiting readers
+   * wake) and which documents changed on the way from `previous` (read caches invalidate them).
+   */
+  private announce(key: string, event: RecordedEvent, previous: string, changes: ViewChange[]): void {
     const notice: CheckpointNotice = {
       projection: this.name,
       orderKey: key,
       position: event.position,
       eventRecordedAt: new Date(event.recordedAt).toISOString(),
+      previous,
+      changed: changes.map((change) => [change.collection, change.id, change.applied]),
     };
     try {
       this.options.nc.publish(checkpointSubject(this.options.namespace), JSON.stringify(notice));

@@ -6,6 +6,7 @@ import { allProjections } from '../projections';
 import { type ViewStore, VIEW_STORE } from '../view-store/view-store';
 import { ViewFreshness } from './freshness';
 import { ProjectionsResponse } from './projections.response.dto';
+import { ViewReader } from './view-response';
 
 // Names only: the threshold does not change which projections exist.
 export const PROJECTION_NAMES = allProjections({ lowStockThreshold: 0 }).map((p) => p.name);
@@ -17,6 +18,7 @@ export class ProjectionsController {
   constructor(
     @Inject(VIEW_STORE) private readonly store: ViewStore,
     private readonly freshness: ViewFreshness,
+    private readonly views: ViewReader,
   ) {}
 
   @Get()
@@ -24,7 +26,10 @@ export class ProjectionsController {
   @ApiOkResponse({ type: ProjectionsResponse })
   @ApiProblems({ 400: BAD_QUERY })
   async list(@Query(NothingElse) _query: unknown) {
-    const checkpoints = new Map((await this.store.checkpoints()).map((c) => [c.projection, c]));
+    const stored = await this.store.checkpoints();
+    // A position reported here is one the read cache has applied the changes up to.
+    await this.views.coveredBy(stored);
+    const checkpoints = new Map(stored.map((c) => [c.projection, c]));
     const now = Date.now();
     const data = await Promise.all(
       PROJECTION_NAMES.map(async (projection) => {

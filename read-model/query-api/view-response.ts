@@ -1,8 +1,10 @@
 import { NotFoundException } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { ConsistencyToken, decodeToken } from '../../src/contracts';
+import { ConsistencyToken, decodeToken, orderKey, parseOrderKey } from '../../src/contracts';
 import { validationProblem } from '../../src/http/problem';
-import type { FilterCondition, ViewStore } from '../view-store/view-store';
+import type { CacheHit, CachedAnswer, CachedResource, Load, QueryCache } from '../query-cache/query-cache';
+import type { ViewSync } from '../query-cache/view-sync';
+import type { Checkpoint, FilterCondition, ViewStore } from '../view-store/view-store';
 import { DEFAULT_PAGE_SIZE } from './consistency.query';
 import type { ViewFreshness } from './freshness';
 
@@ -23,22 +25,32 @@ export interface ViewMeta {
 export const DEFAULT_WAIT_MS = 2_000;
 export const MAX_WAIT_MS = 10_000;
 
+/** How often the consumer lag shown on cached answers is refreshed (the same bound as ViewFreshness's). */
+const LAG_REFRESH_MS = 200;
+
 /**
  * Reads a view for a request: honours a consistency token (Consistency-Token header or
  * ?after=) by waiting, bounded, until the view has applied that write, then reads and
- * describes the view's freshness in the body (`view`) and in headers.
+ * describes the view's freshness in the body (`view`) and in headers. Single documents and
+ * first pages go through the read cache when one is given and can serve the view.
  */
 export class ViewReader {
-  constructor(private readonly freshness: ViewFreshness) {}
+  private readonly lags = new Map<string, { at: number; lag?: { events: number; recordedAt: number }; refreshing?: Promise<void> }>();
 
-  async read<T>(req: Request, res: Response, projection: string, fetch: () => Promise<T>): Promise<{ result: T; view: ViewMeta }> {
-    const token = tokenOf(req);
-    let reached = true;
-    if (token) {
-      const waitMs = preferredWait(req);
-      res.setHeader('Preference-Applied', `wait=${waitMs / 1000}`);
-      reached = await this.freshness.waitFor(projection, token, waitMs);
-    }
+  constructor(
+    private readonly freshness: ViewFreshness,
+    private readonly cache?: QueryCache,
+    private readonly sync?: Pick<ViewSync, 'coveredBy'>,
+  ) {}
+
+  async read<T>(
+    req: Request,
+    res: Response,
+    projection: string,
+    fetch: () => Promise<T>,
+    waited?: { token?: ConsistencyToken; reached: boolean },
+  ): Promise<{ result: T; view: ViewMeta }> {
+    const { token, reached } = waited ?? (await this.awaitToken(req, res, projection));
     const [result, checkpoint] = await Promise.all([fetch(), this.freshness.checkpoint(projection)]);
     const now = Date.now();
     const events = await this.freshness.pendingEvents(projection, checkpoint);
@@ -51,12 +63,98 @@ export class ViewReader {
       stale: !reached,
       ...(!reached && token && { staleByMs: Math.max(0, now - token.at) }),
     };
-    res.setHeader('View-Position', String(view.position));
-    res.setHeader('View-Lag-Events', String(view.lag.events));
-    res.setHeader('View-Lag-Ms', String(view.lag.ms));
-    if (token) res.setHeader('View-Stale', String(view.stale));
+    setViewHeaders(res, view, !!token);
     return { result, view };
   }
+
+  /**
+   * One document (or a first page, id FIRST_PAGE) through the read cache: a token read is
+   * answered from an entry only if it is valid at the token's position; an entry's `view`
+   * describes the position it is known valid at, never more. Null: not found.
+   */
+  async cached(req: Request, res: Response, resource: CachedResource, load: Load): Promise<{ answer: CachedAnswer; view: ViewMeta } | null> {
+    if (!this.cache) return this.uncached(req, res, resource.projection, load);
+    const { token, reached } = await this.awaitToken(req, res, resource.projection);
+    // A token not reached in time: the store answers, marked stale, as without a cache.
+    const hit = reached ? await this.cache.read(resource, token && orderKey(token.txId, token.position), load) : undefined;
+    if (hit === undefined) return this.uncached(req, res, resource.projection, load, { token, reached });
+    if (hit === null) return null;
+    const view = this.metaOf(resource.projection, hit) ?? (await this.refreshLag(resource.projection), this.metaOf(resource.projection, hit)!);
+    setViewHeaders(res, view, !!token);
+    return { answer: hit.answer, view };
+  }
+
+  /** The `view` of a cached answer without waiting (the fast path); undefined until the lag was read once. */
+  metaOf(projection: string, hit: Pick<CacheHit, 'validAt' | 'knownAt'>): ViewMeta | undefined {
+    const known = this.lags.get(projection);
+    if (!known || Date.now() - known.at > LAG_REFRESH_MS) void this.refreshLag(projection);
+    if (!known?.lag) return undefined;
+    const { events, recordedAt } = known.lag;
+    return {
+      projection,
+      position: parseOrderKey(hit.validAt).position,
+      lag: { events, ms: events > 0 ? Math.max(0, Date.now() - recordedAt) : 0 },
+      updatedAt: new Date(hit.knownAt).toISOString(),
+      stale: false,
+    };
+  }
+
+  /** Once this instance's cache has applied every notice up to these checkpoints (GET /projections). */
+  async coveredBy(checkpoints: Checkpoint[]): Promise<void> {
+    await this.sync?.coveredBy(checkpoints);
+  }
+
+  private async uncached(req: Request, res: Response, projection: string, load: Load, waited?: { token?: ConsistencyToken; reached: boolean }) {
+    const { result, view } = await this.read(req, res, projection, load, waited);
+    return result && { answer: result.answer, view };
+  }
+
+  private async awaitToken(req: Request, res: Response, projection: string): Promise<{ token?: ConsistencyToken; reached: boolean }> {
+    const token = tokenOf(req);
+    if (!token) return { reached: true };
+    const waitMs = preferredWait(req);
+    res.setHeader('Preference-Applied', `wait=${waitMs / 1000}`);
+    return { token, reached: await this.freshness.waitFor(projection, token, waitMs) };
+  }
+
+  private refreshLag(projection: string): Promise<void> {
+    const known = this.lags.get(projection) ?? { at: 0 };
+    this.lags.set(projection, known);
+    known.at = Date.now();
+    known.refreshing ??= (async () => {
+      try {
+        const checkpoint = await this.freshness.checkpoint(projection);
+        const events = await this.freshness.pendingEvents(projection, checkpoint);
+        const recordedAt = checkpoint?.eventRecordedAt ? new Date(checkpoint.eventRecordedAt).getTime() : Date.now();
+        known.lag = { events, recordedAt };
+      } catch {
+        known.lag ??= { events: 0, recordedAt: Date.now() };
+      } finally {
+        known.refreshing = undefined;
+      }
+    })();
+    return known.refreshing;
+  }
+}
+
+/** View-Position, View-Lag-Events, View-Lag-Ms (and View-Stale for token reads): what every answer says. */
+export function viewHeaders(view: ViewMeta, withToken: boolean): [string, string][] {
+  const headers: [string, string][] = [
+    ['View-Position', String(view.position)],
+    ['View-Lag-Events', String(view.lag.events)],
+    ['View-Lag-Ms', String(view.lag.ms)],
+  ];
+  if (withToken) headers.push(['View-Stale', String(view.stale)]);
+  return headers;
+}
+
+function setViewHeaders(res: Response, view: ViewMeta, withToken: boolean): void {
+  for (const [name, value] of viewHeaders(view, withToken)) res.setHeader(name, value);
+}
+
+/** A document as a cached answer: its JSON made once, its version for the ETag. */
+export function answerOf(data: unknown, version: unknown): CachedAnswer {
+  return { etag: version === undefined ? '' : String(version), json: JSON.stringify(data), data };
 }
 
 function tokenOf(req: Request): ConsistencyToken | undefined {

@@ -27,6 +27,16 @@ export interface RebuildOptions {
   freezeTimeoutMs?: number;
   onStart?(start: { projection: string; resumedFrom: Position | null; total: number }): void;
   onProgress?(progress: { done: number; total: number }): void;
+  /** Called once the shadow is in place (e.g. to tell read caches that every entry of these collections is void). */
+  onSwapped?(swap: RebuildSwap): Promise<void> | void;
+}
+
+export interface RebuildSwap {
+  projection: string;
+  /** The live collections now holding the rebuilt documents. */
+  collections: string[];
+  /** The live checkpoint the swap set; undefined for an empty log. */
+  at: Omit<Checkpoint, 'projection' | 'updatedAt'> | undefined;
 }
 
 export interface Position {
@@ -148,6 +158,7 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
     } finally {
       await freeze.release();
     }
+    await options.onSwapped?.({ projection: projection.name, collections: projection.views.map((v) => v.collection), at });
     const finished = performance.now();
     const seconds = (finished - started) / 1000;
     return {

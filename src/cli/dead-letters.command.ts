@@ -3,6 +3,10 @@ import { retryDeadLetter } from '../../read-model/projector/dead-letter-retry';
 import type { Projection } from '../../read-model/projector/projection';
 import type { DeadLetter, ViewStore } from '../../read-model/view-store/view-store';
 import { CliError, EXIT, printJson, projectionNamed, withContext } from './cli-support';
+import type { Config } from '../config';
+import type { RecordedEvent } from '../contracts';
+import { orderKey } from '../contracts';
+import { announceToQueryApis } from './view-notices';
 
 export function deadLettersCommand(): Command {
   const command = new Command('dead-letters').description('list, show, retry or discard events a projection gave up on');
@@ -58,6 +62,7 @@ export function deadLettersCommand(): Command {
           throw new CliError(`event ${eventId} still fails in ${projection.name}: ${outcome.failed}; the dead letter is kept`);
         }
         await store.deleteDeadLetter(projection.name, eventId);
+        if (outcome.applied.length) await announceRetry(config, projection, letter, outcome.applied);
         if (outcome.applied.length) console.log(`applied event ${eventId} to ${outcome.applied.join(', ')}; dead letter removed`);
         if (outcome.superseded.length) {
           console.log(
@@ -93,4 +98,22 @@ async function find(store: ViewStore, projection: Projection, eventId: string): 
 
 function notFound(projection: Projection, eventId: string): CliError {
   return new CliError(`no dead letter for event ${eventId} in ${projection.name} (converge dead-letters list shows them)`, EXIT.failure);
+}
+
+/** The documents a retry changed, announced like a projector batch's so that read caches drop them. */
+async function announceRetry(config: Config, projection: Projection, letter: DeadLetter, applied: string[]): Promise<void> {
+  const event = letter.event as unknown as RecordedEvent;
+  const key = orderKey(event.txId, event.position);
+  const changed = applied.map((name): [string, string, string] => {
+    const slash = name.indexOf('/');
+    return [name.slice(0, slash), name.slice(slash + 1), key];
+  });
+  const announced = await announceToQueryApis(config, {
+    projection: projection.name,
+    orderKey: key,
+    position: event.position,
+    eventRecordedAt: new Date(event.recordedAt).toISOString(),
+    changed,
+  });
+  if (!announced) console.error('NATS unreachable: query API caches keep the documents until they resynchronise or expire (CACHE_TTL_MS)');
 }

@@ -1,14 +1,17 @@
 import { Command, Option } from 'commander';
-import { LeaseHeldError } from '../contracts';
+import { LeaseHeldError, ORIGIN_ORDER_KEY } from '../contracts';
 import {
   estimateRebuild,
   RebuildEstimate,
   RebuildInterrupted,
   rebuildProjection,
   RebuildResult,
+  RebuildSwap,
 } from '../../read-model/rebuild/rebuild';
 import { CliError, count, EXIT, positiveInteger, printJson, selectProjections, withContext } from './cli-support';
 import { createProgress } from './progress';
+import type { Config } from '../config';
+import { announceToQueryApis } from './view-notices';
 
 interface RebuildFlags {
   all?: boolean;
@@ -73,6 +76,7 @@ export function rebuildCommand(): Command {
                       total,
                     ),
                   onProgress: ({ done, total }) => progress.update(done, total),
+                  onSwapped: (swap) => announceSwap(context.config, swap),
                 }),
               );
             } finally {
@@ -112,4 +116,16 @@ function printEstimate(estimate: RebuildEstimate): void {
       `(the ones it handles, of ${count(estimate.logEvents)} in the log); ${time}`,
   );
   if (estimate.runningRebuild) console.log(`  a rebuild is running now: ${estimate.runningRebuild.holder}`);
+}
+
+/** Read caches drop every entry of the swapped collections; without NATS they expire or resynchronise. */
+async function announceSwap(config: Config, swap: RebuildSwap): Promise<void> {
+  const announced = await announceToQueryApis(config, {
+    projection: swap.projection,
+    orderKey: swap.at?.orderKey ?? ORIGIN_ORDER_KEY,
+    position: swap.at?.position ?? 0,
+    eventRecordedAt: (swap.at?.eventRecordedAt ?? new Date()).toISOString(),
+    swapped: swap.collections,
+  });
+  if (!announced) process.stderr.write('NATS unreachable: query API caches drop the old view when they resynchronise (reconnect, restart) or on expiry (CACHE_TTL_MS)\n');
 }

@@ -6,7 +6,11 @@ import { ApiProblems, BAD_QUERY } from './openapi';
 import { Problem, problemType, sendProblem } from './problem';
 import { NothingElse } from './validation';
 
-/** Named checks a process is ready when all pass (e.g. its database answers). */
+/**
+ * Named checks a process is ready when all pass (e.g. its database answers). A check that
+ * resolves to `{ status: 'degraded', ... }` passes (the process still serves, e.g. without its
+ * cache) and says so, with its detail, in the answer.
+ */
 export const READINESS_CHECKS = Symbol('READINESS_CHECKS');
 export type ReadinessChecks = Record<string, () => Promise<unknown>>;
 
@@ -14,11 +18,15 @@ export type ReadinessChecks = Record<string, () => Promise<unknown>>;
 const CHECK_TIMEOUT_MS = 3_000;
 
 export class DependencyHealth {
-  @ApiProperty({ enum: ['up', 'down'] })
-  status!: 'up' | 'down';
+  @ApiProperty({ enum: ['up', 'down', 'degraded'], description: '`degraded`: serving without it (e.g. the read cache while Redis is down)' })
+  status!: 'up' | 'down' | 'degraded';
 
   @ApiPropertyOptional({ description: 'why it is down', example: 'ECONNREFUSED' })
   message?: string;
+}
+
+function degraded(value: unknown): value is { status: 'degraded' } {
+  return typeof value === 'object' && value !== null && (value as { status?: unknown }).status === 'degraded';
 }
 
 export class LiveResponse {
@@ -125,7 +133,8 @@ export class HealthController {
     const results = await Promise.all(
       Object.entries(this.checks).map(async ([name, check]): Promise<[string, DependencyHealth]> => {
         try {
-          await withTimeout(check());
+          const value = await withTimeout(check());
+          if (degraded(value)) return [name, { ...value, status: 'degraded' }];
           return [name, { status: 'up' }];
         } catch (error) {
           return [name, { status: 'down', message: reasonOf(error) }];
@@ -133,7 +142,7 @@ export class HealthController {
       }),
     );
     const details = Object.fromEntries(results);
-    const info = Object.fromEntries(results.filter(([, state]) => state.status === 'up'));
+    const info = Object.fromEntries(results.filter(([, state]) => state.status !== 'down'));
     const error = Object.fromEntries(results.filter(([, state]) => state.status === 'down'));
     const status = this.draining ? 'shutting_down' : Object.keys(error).length ? 'error' : 'ok';
     return { status, info, error, details };

@@ -43,4 +43,10 @@ export interface CheckpointNotice {
   position: number;
   /** ISO time the last applied event was recorded. */
   eventRecordedAt: string;
+  /** The checkpoint the batch started from: a notice whose `previous` is not the last one heard means some were lost. */
+  previous?: string;
+  /** The documents the batch changed, as [collection, id, order key now applied]: what read caches invalidate. */
+  changed?: [collection: string, id: string, applied: string][];
+  /** Collections a rebuild just swapped in: every cached document of them is void. */
+  swapped?: string[];
 }

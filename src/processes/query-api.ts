@@ -1,8 +1,14 @@
+import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
+import { Registry } from 'prom-client';
 import { allProjections } from '../../read-model/projections';
 import { readModelProblem } from '../../read-model/query-api/problems';
 import { ViewFreshness } from '../../read-model/query-api/freshness';
 import { QueryApiModule } from '../../read-model/query-api.module';
+import { ViewReader } from '../../read-model/query-api/view-response';
+import { CACHED_VIEWS } from '../../read-model/query-cache/cached-views';
+import { fastReads, serveFirst } from '../../read-model/query-cache/fast-path';
+import { createReadCache } from '../../read-model/query-cache/read-cache';
 import { createViewStore } from '../../read-model/view-store/create-view-store';
 import type { Config } from '../config';
 import { HealthController } from '../http/health';
@@ -24,16 +30,24 @@ export async function startQueryApi(
   // NATS only carries checkpoint notices and consumer lag here: the API serves without it and
   // starts listening once it connects.
   const freshness = new ViewFreshness(store, config.namespace, logger);
-  const connecting = connectNats(config.natsUrl, 'converge-query-api', logger).then((nc) => {
+  const registry = new Registry();
+  // The read cache serves a view only once it hears the projectors' notices (NATS): until then, the store.
+  const cache = config.cache.enabled
+    ? createReadCache({ settings: config.cache, store, namespace: config.namespace, registry, logger: logger.child({ component: 'read-cache' }) })
+    : undefined;
+  const connecting = connectNats(config.natsUrl, 'converge-query-api', logger).then(async (nc) => {
     freshness.attach(nc);
+    await cache?.sync.attach(nc);
     return nc;
   });
-  const app = await createHttpApp(QueryApiModule.forRoot(store, freshness), {
+  const reader = new ViewReader(freshness, cache?.cache, cache?.sync);
+  const app = await createHttpApp(QueryApiModule.forRoot(store, freshness, { cache, registry, reader }), {
     logger,
     mappers: [readModelProblem],
     openapi: QUERY_API,
     store: 'read store',
   });
+  if (cache) serveFirst(app.getHttpServer() as Server, fastReads(CACHED_VIEWS, cache.cache, reader));
   await app.listen(config.queryApiPort, '0.0.0.0');
   logger.info({ port: config.queryApiPort }, 'query API listening');
   return {
@@ -41,6 +55,7 @@ export async function startQueryApi(
     drain: () => app.get(HealthController).drain(),
     async stop() {
       await closeHttpApp(app);
+      await cache?.close();
       const nc = await Promise.race([connecting, Promise.resolve(undefined)]);
       if (nc) await nc.drain().catch(() => undefined);
       else void connecting.then((late) => late.close());

@@ -57,6 +57,8 @@ export async function startTestSystem(
     READ_STORE_URL: readUrl,
     NATS_URL: options.natsUrl ?? NATS_URL,
     CONVERGE_NAMESPACE: name,
+    // Redis keys of this run only (the local Redis is shared with other runs and the quickstart).
+    CACHE_KEY_PREFIX: `${name}:`,
     COMMAND_API_PORT: String(await freePort()),
     QUERY_API_PORT: String(await freePort()),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
