@@ -5,10 +5,9 @@ import { connectNats, eventStreamName } from '../src/nats';
 import { createPool, dropDatabase, ensureDatabase, migrate } from '../src/postgres';
 
 // The same naming and URLs as the tests, so benchmark runs never collide with test runs either.
-import { databaseUrl, NATS_URL, uniqueName } from '../test/support/env';
+import { databaseUrl, NATS_URL, uniqueName } from './support/local-services';
 
-export { databaseUrl, NATS_URL, uniqueName };
-export { freePort } from '../test/support/nats-server';
+export { databaseUrl, freePort, NATS_URL, uniqueName } from './support/local-services';
 
 /** What one benchmark reports: a side-by-side ratio, a context figure, or an absolute latency. */
 export interface BenchResult {
