@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   }
   const config = loadConfig();
   const logger = createLogger(`converge-${which}`, config.logLevel);
-  const stops: (() => Promise<void>)[] = [];
+  const running: { stop(): Promise<void> }[] = [];
 
   if (which === 'all' || which === 'command-api' || which === 'relay' || which === 'process-manager') {
     await migrate(config.databaseUrl, 'write-store', logger);
@@ -37,11 +37,11 @@ async function main(): Promise<void> {
     logger.info(seeded, 'demo catalog loaded');
   }
   const run = (name: ProcessName) => which === 'all' || which === name;
-  if (run('command-api')) stops.push((await startCommandApi(config, logger.child({ process: 'command-api' }))).stop);
-  if (run('relay')) stops.push((await startRelay(config, logger.child({ process: 'relay' }))).stop);
-  if (run('projector')) stops.push((await startProjector(config, logger.child({ process: 'projector' }))).stop);
-  if (run('process-manager')) stops.push((await startProcessManager(config, logger.child({ process: 'process-manager' }))).stop);
-  if (run('query-api')) stops.push((await startQueryApi(config, logger.child({ process: 'query-api' }))).stop);
+  if (run('command-api')) running.push(await startCommandApi(config, logger.child({ process: 'command-api' })));
+  if (run('relay')) running.push(await startRelay(config, logger.child({ process: 'relay' })));
+  if (run('projector')) running.push(await startProjector(config, logger.child({ process: 'projector' })));
+  if (run('process-manager')) running.push(await startProcessManager(config, logger.child({ process: 'process-manager' })));
+  if (run('query-api')) running.push(await startQueryApi(config, logger.child({ process: 'query-api' })));
 
   if (which === 'all') {
     console.log(
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
-    for (const stop of stops.reverse()) await stop().catch((error) => logger.error({ err: error }, 'stop failed'));
+    for (const started of running.reverse()) await started.stop().catch((error) => logger.error({ err: error }, 'stop failed'));
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -71,7 +71,7 @@ async function openNats(url: string): Promise<Nats> {
     const nc = await connect({ servers: url, name: 'converge-cli', timeout: 2000, maxReconnectAttempts: 0 });
     return { nc, jsm: await nc.jetstreamManager({ timeout: 2000 }) };
   } catch (error) {
-    return { error: `NATS unreachable at ${url}: ${error instanceof Error ? error.message : error}` };
+    return { error: `NATS unreachable at ${url}: ${error instanceof Error ? error.message : String(error)}` };
   }
 }
 
