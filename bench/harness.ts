@@ -26,8 +26,8 @@ export interface BenchContext {
   /** Multiplies iteration counts and durations (BENCH_SCALE). */
   scale: number;
   logger: Logger;
-  /** Registers clean-up that runs even when the benchmark throws. */
-  defer(cleanup: () => Promise<unknown> | unknown): void;
+  /** Registers clean-up (awaited if it returns a promise) that runs even when the benchmark throws. */
+  defer(cleanup: () => unknown): void;
   log(message: string): void;
 }
 
