@@ -24,7 +24,7 @@ export interface Fixture {
 }
 
 export interface Case {
-  valid(f: Fixture): Promise<Call>;
+  valid: (f: Fixture) => Promise<Call>;
   /** Invalid requests, and conditional ones that answer 304. */
   invalid: ((f: Fixture) => Promise<Call>)[];
 }
