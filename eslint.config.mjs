@@ -58,12 +58,20 @@ export default defineConfig(
   {
     files: ['read-model/**/*.ts'],
     ignores: SPECS,
-    rules: zones({ target: './read-model', from: './write-model', message: 'The read side never imports the write side: share through src/contracts.' }),
+    rules: zones({
+      target: './read-model',
+      from: './write-model',
+      message: 'The read side never imports the write side: share through src/contracts.',
+    }),
   },
   {
     files: ['write-model/**/*.ts'],
     ignores: SPECS,
-    rules: zones({ target: './write-model', from: './read-model', message: 'The write side never imports the read side: share through src/contracts.' }),
+    rules: zones({
+      target: './write-model',
+      from: './read-model',
+      message: 'The write side never imports the read side: share through src/contracts.',
+    }),
   },
   {
     // src/ is the shared kernel; only the wiring (process entry points, CLI verbs) composes the two sides.
