@@ -65,7 +65,7 @@ export const appendBenchmark: Benchmark = {
       () => closedLoopRate(concurrency, roundMs / 2, () => insertRaw()),
       (round) => closedLoopRate(concurrency, roundMs / 2, (w, i) => appendOurs(100 + round, w, i)),
     );
-    const { rows } = await ours.pool.query('SELECT count(*)::int AS n FROM events');
+    const { rows } = await ours.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM events');
     const size = Buffer.byteLength(json);
     return [
       ratioRow('append vs Emmett appendToStream', measured, 'ev/s', 1.5, '≥ 1.5×', [

@@ -53,7 +53,7 @@ export const cachedQueryBenchmark: Benchmark = {
       await Promise.all(
         Array.from({ length: Math.min(50, SKUS - i) }, async (_, j) => {
           const path = `/products/${benchSku(i + j)}`;
-          const res = await jsonRequest('GET', `${uncachedUrl}${path}`);
+          const res = await jsonRequest<Record<string, unknown>>('GET', `${uncachedUrl}${path}`);
           if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status}`);
           documents.set(benchSku(i + j), res.body);
           bodies.set(path, Buffer.from(JSON.stringify(res.body)));
@@ -218,7 +218,7 @@ async function dropKeys(url: string, prefix: string): Promise<void> {
 
 async function waitForCache(url: string): Promise<void> {
   const deadline = Date.now() + 15_000;
-  while ((await jsonRequest('GET', `${url}/health/ready`)).body?.checks?.cache !== 'up') {
+  while ((await jsonRequest<{ details?: { cache?: { status?: string } } } | undefined>('GET', `${url}/health/ready`)).body?.details?.cache?.status !== 'up') {
     if (Date.now() > deadline) throw new Error('the read cache did not come up (is Redis running on REDIS_URL?)');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -57,7 +57,7 @@ export const commandPathBenchmark: Benchmark = {
         return { ops: load.ok, seconds: load.seconds };
       },
     );
-    const { rows } = await write.pool.query("SELECT count(*)::int AS n FROM events WHERE event_type = 'StockReceived'");
+    const { rows } = await write.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM events WHERE event_type = 'StockReceived'");
     return [
       ratioRow('command-path (HTTP) vs Emmett append', measured, 'cmd/s', 0.75, '≥ 0.75×', [
         `POST /inventory/{sku}/receipts over ${skus} skus, ${concurrency} keep-alive connections (autocannon, own process); ` +

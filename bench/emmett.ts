@@ -24,7 +24,7 @@ interface PgPool {
 }
 
 interface EmmettModules {
-  getPostgreSQLEventStore(connectionString: string, options?: { connectionOptions?: { pool: PgPool } }): EmmettEventStore;
+  getPostgreSQLEventStore: (connectionString: string, options?: { connectionOptions?: { pool: PgPool } }) => EmmettEventStore;
   /** Emmett's own copy of pg, so that the pool it is given is one it recognises. */
   Pool: new (config: { connectionString: string; max: number; idleTimeoutMillis: number }) => PgPool;
 }
@@ -42,8 +42,11 @@ function load(): EmmettModules {
     execFileSync('npm', ['ci', '--prefix', dir, '--no-audit', '--no-fund', '--loglevel=error'], { stdio: 'inherit' });
   }
   const from = { paths: [dir] };
-  const emmett = require(require.resolve('@event-driven-io/emmett-postgresql', from));
-  const pg = require(require.resolve('pg', { paths: [join(dir, 'node_modules', '@event-driven-io', 'dumbo')] }));
+  // Required at run time from the baseline's own folder, which the root's install (and its types) never sees.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const emmett = require(require.resolve('@event-driven-io/emmett-postgresql', from)) as Pick<EmmettModules, 'getPostgreSQLEventStore'>;
+  const pg = require(require.resolve('pg', { paths: [join(dir, 'node_modules', '@event-driven-io', 'dumbo')] })) as Pick<EmmettModules, 'Pool'>;
+  /* eslint-enable @typescript-eslint/no-require-imports */
   loaded = { getPostgreSQLEventStore: emmett.getPostgreSQLEventStore, Pool: pg.Pool };
   return loaded;
 }

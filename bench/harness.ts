@@ -5,10 +5,9 @@ import { connectNats, eventStreamName } from '../src/nats';
 import { createPool, dropDatabase, ensureDatabase, migrate } from '../src/postgres';
 
 // The same naming and URLs as the tests, so benchmark runs never collide with test runs either.
-import { databaseUrl, NATS_URL, uniqueName } from '../test/support/env';
+import { databaseUrl, NATS_URL, uniqueName } from './support/local-services';
 
-export { databaseUrl, NATS_URL, uniqueName };
-export { freePort } from '../test/support/nats-server';
+export { databaseUrl, freePort, NATS_URL, uniqueName } from './support/local-services';
 
 /** What one benchmark reports: a side-by-side ratio, a context figure, or an absolute latency. */
 export interface BenchResult {
@@ -27,8 +26,8 @@ export interface BenchContext {
   /** Multiplies iteration counts and durations (BENCH_SCALE). */
   scale: number;
   logger: Logger;
-  /** Registers clean-up that runs even when the benchmark throws. */
-  defer(cleanup: () => Promise<unknown> | unknown): void;
+  /** Registers clean-up (awaited if it returns a promise) that runs even when the benchmark throws. */
+  defer(cleanup: () => unknown): void;
   log(message: string): void;
 }
 

@@ -53,7 +53,8 @@ type Autocannon = (options: Record<string, unknown>, done: (error: Error | null,
 
 async function child(job: LoadJob): Promise<LoadResult> {
   // Loaded only in the child: the parent never needs it.
-  const autocannon: Autocannon = require('autocannon');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load, only in the child process
+  const autocannon = require('autocannon') as Autocannon;
   let next = 0;
   const result = await new Promise<AutocannonResult>((resolve, reject) =>
     autocannon(
@@ -92,7 +93,7 @@ if (require.main === module) {
   process.once('message', (job: LoadJob) => {
     child(job).then(
       (result) => process.send!({ result }, () => process.exit(0)),
-      (error) => process.send!({ error: String(error?.stack ?? error) }, () => process.exit(1)),
+      (error: unknown) => process.send!({ error: String((error as Error | undefined)?.stack ?? error) }, () => process.exit(1)),
     );
   });
 }

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import { orderKey, PRODUCT_STREAM, productStreamId, RecordedEvent } from '../src/contracts';
 import { startQueryApi } from '../src/processes/query-api';
 import { PRODUCTS, productCatalogProjection } from '../read-model/product-catalog/product-catalog.projection';
+import type { ProjectionHandler, ViewDocument } from '../read-model/projector/projection';
 import { createViewStore } from '../read-model/view-store/create-view-store';
 import { Benchmark, freePort, freshDatabase, ratioRow, sideBySide } from './harness';
 import { runLoad } from './http-load';
@@ -74,7 +75,7 @@ async function seedProducts(readUrl: string): Promise<void> {
   const store = await createViewStore(readUrl);
   try {
     for (const view of productCatalogProjection.views) await store.ensureCollection(view);
-    const [registered] = productCatalogProjection.handlers.ProductRegistered;
+    const [registered] = productCatalogProjection.handlers.ProductRegistered as ProjectionHandler<RecordedEvent, ViewDocument>[];
     const recordedAt = new Date();
     const changes = Array.from({ length: SKUS }, (_, i) => {
       const sku = benchSku(i);
@@ -96,7 +97,8 @@ async function seedProducts(readUrl: string): Promise<void> {
         metadata: { correlationId: randomUUID() },
         recordedAt,
       };
-      return { collection: PRODUCTS, id: sku, doc: registered.apply(undefined, event), applied: orderKey(event.txId, event.position) };
+      // eslint-disable-next-line prefer-spread -- the handler's own apply(doc, event), not Function.prototype.apply
+      return { collection: PRODUCTS, id: sku, doc: registered.apply(undefined, event) ?? null, applied: orderKey(event.txId, event.position) };
     });
     await store.commit({
       projection: productCatalogProjection.name,

@@ -42,7 +42,7 @@ function scale(): number {
 }
 
 /** Clean-up of the benchmark running now, so that an interrupted run still drops its databases and streams. */
-let cleanups: (() => Promise<unknown> | unknown)[] = [];
+let cleanups: (() => unknown)[] = [];
 
 async function cleanUp(name: string): Promise<void> {
   const pending = cleanups.reverse();
@@ -76,7 +76,7 @@ async function runOne(benchmark: Benchmark, factor: number): Promise<BenchResult
   try {
     return await benchmark.run(ctx);
   } catch (error) {
-    process.stderr.write(`  ${benchmark.name} failed: ${(error as Error).stack ?? error}\n`);
+    process.stderr.write(`  ${benchmark.name} failed: ${(error as Error).stack ?? String(error)}\n`);
     return [{ benchmark: benchmark.name, baseline: '-', subject: '-', target: '-', pass: false, notes: [`error: ${(error as Error).message}`] }];
   } finally {
     await cleanUp(benchmark.name);

@@ -18,14 +18,15 @@ export async function benchConfig(options: { writeUrl: string; readUrl?: string;
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
-export interface JsonResponse {
+export interface JsonResponse<B = unknown> {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  body: any;
+  /** The parsed body, as the caller expects it to be (the text when it is not JSON). */
+  body: B;
 }
 
 /** One JSON request over a keep-alive connection. */
-export function jsonRequest(method: string, url: string, body?: unknown): Promise<JsonResponse> {
+export function jsonRequest<B = unknown>(method: string, url: string, body?: unknown): Promise<JsonResponse<B>> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = request(
@@ -46,7 +47,7 @@ export function jsonRequest(method: string, url: string, body?: unknown): Promis
           } catch {
             // not JSON: keep the text
           }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed });
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed as B });
         });
         res.on('error', reject);
       },

@@ -69,7 +69,7 @@ function visibility(name: string, cache: boolean): Benchmark {
       const queryUrl = `http://127.0.0.1:${config.queryApiPort}`;
 
       await registerProducts(commandUrl, SKUS);
-      const { rows } = await write.pool.query('SELECT max(position)::bigint AS last FROM events');
+      const { rows } = await write.pool.query<{ last: number }>('SELECT max(position)::bigint AS last FROM events');
       await waitFor(async () => ((await store.checkpoint(PROJECTION))?.position ?? 0) >= rows[0].last, 30_000, 'registrations to show', 10);
 
       const commands: Command[] = [];
@@ -125,7 +125,7 @@ function visibility(name: string, cache: boolean): Benchmark {
         commands.push(command);
         pending.add(command);
         inFlight.push(
-          jsonRequest('POST', `${commandUrl}/inventory/${sku}/receipts`, { quantity: 1 }).then((res) => {
+          jsonRequest<{ token: string }>('POST', `${commandUrl}/inventory/${sku}/receipts`, { quantity: 1 }).then((res) => {
             command.answeredAt = performance.now();
             if (res.status !== 200) throw new Error(`receipt for ${sku}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
             const token = decodeToken(res.body.token);
@@ -154,7 +154,7 @@ function visibility(name: string, cache: boolean): Benchmark {
 
       // The query API shows what the checkpoint says: every receipt of a sample of skus is in GET /inventory/{sku}.
       for (const sku of [benchSku(0), benchSku(SKUS - 1)]) {
-        const res = await jsonRequest('GET', `${queryUrl}/inventory/${sku}`);
+        const res = await jsonRequest<{ data?: { onHand?: number } } | undefined>('GET', `${queryUrl}/inventory/${sku}`);
         if (res.status !== 200 || res.body?.data?.onHand !== receipts.get(sku)) {
           throw new Error(`GET /inventory/${sku}: HTTP ${res.status}, onHand ${res.body?.data?.onHand}, expected ${receipts.get(sku)}`);
         }

@@ -82,7 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       reporter: ({ errors }) => {
         const names = Object.entries(errors);
         if (names.length === 0) return;
-        const lines = names.map(([name, error]) => `  ${name}: ${(error as Error).message}`);
+        const lines = names.map(([name, error]) => `  ${name}: ${error.message}`);
         throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
       },
     },

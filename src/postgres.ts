@@ -1,11 +1,10 @@
-import { Client, Pool, PoolConfig } from 'pg';
+import { Client, Pool, PoolConfig, types } from 'pg';
 import { join } from 'node:path';
 import { runner } from 'node-pg-migrate';
 import { projectRoot } from './paths';
 import type { Logger } from './logger';
 
 // int8 (positions, counts) as JavaScript numbers: positions stay far below 2^53.
-import { types } from 'pg';
 types.setTypeParser(20, (value) => Number(value));
 
 export function createPool(connectionString: string, options: PoolConfig = {}): Pool {

@@ -9,6 +9,7 @@ import { ApiViewQuery } from '../query-api/view.openapi';
 import { ORDERS, orderSummaryProjection } from './order-summary.projection';
 import { OrderSummaryResponse } from './order-summary.response.dto';
 
+// eslint-disable-next-line no-useless-assignment -- read by a parameter decorator, which the rule does not see (eslint/eslint#20947)
 const orderId = new ParseUUIDPipe({
   exceptionFactory: () => validationProblem([{ field: 'id', messages: ['order id must be a UUID'] }]),
 });

@@ -1,6 +1,6 @@
 import { orderKey, RecordedEvent } from '../../src/contracts';
 import type { DeadLetter, StoredDocument, ViewChange } from '../view-store/view-store';
-import type { Projection, ViewDocument } from './projection';
+import type { Projection, ProjectionHandler, ViewDocument } from './projection';
 
 export interface BatchOutcome {
   changes: ViewChange[];
@@ -53,7 +53,8 @@ export function applyBatch(
 
   for (const event of events) {
     const key = orderKey(event.txId, event.position);
-    const handlers = projection.handlers[event.type] ?? [];
+    // The runtime sees every handler as documents in, documents out.
+    const handlers = (projection.handlers[event.type] ?? []) as ProjectionHandler<RecordedEvent, ViewDocument>[];
     let lastError: unknown;
     let attempts = 0;
     // Handlers are pure, so a batch of new documents is computed first and kept only if all succeed.
@@ -87,6 +88,7 @@ export function applyBatch(
         projection: projection.name,
         orderKey: key,
         event: event as unknown as Record<string, unknown>,
+        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a thrown non-Error is recorded as String shows it
         error: lastError instanceof Error ? `${lastError.name}: ${lastError.message}` : String(lastError),
         attempts,
         failedAt: (options.now ?? (() => new Date()))(),

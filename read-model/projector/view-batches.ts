@@ -179,16 +179,16 @@ export class MemoryViews implements BatchTarget {
     return this.collections.get(collection)?.get(id);
   }
 
-  async getMany(collection: string, ids: string[]): Promise<Map<string, StoredDocument>> {
+  getMany(collection: string, ids: string[]): Promise<Map<string, StoredDocument>> {
     const documents = new Map<string, StoredDocument>();
     for (const id of ids) {
       const stored = this.get(collection, id);
       if (stored) documents.set(id, stored);
     }
-    return documents;
+    return Promise.resolve(documents);
   }
 
-  async commit(batch: CommitBatch): Promise<void> {
+  commit(batch: CommitBatch): Promise<void> {
     for (const { collection, id, doc, applied } of batch.changes) {
       if (!this.collections.has(collection)) this.collections.set(collection, new Map());
       // Deleted documents leave the views, as they leave getMany's answers in a store.
@@ -196,6 +196,7 @@ export class MemoryViews implements BatchTarget {
       else this.collections.get(collection)!.delete(id);
     }
     this.checkpoint = batch.checkpoint;
+    return Promise.resolve();
   }
 }
 

@@ -180,7 +180,7 @@ export function preferredWait(req: Pick<Request, 'headers'>): number {
 
 /** Answers 304 when If-None-Match names the current ETag; otherwise sets the ETag. */
 export function notModified(req: Request, res: Response, version: unknown): boolean {
-  const etag = `"${version}"`;
+  const etag = `"${String(version)}"`;
   res.setHeader('ETag', etag);
   const ifNoneMatch = req.headers['if-none-match'];
   if (!ifNoneMatch) return false;
@@ -228,9 +228,9 @@ export function encodeCursor(sort: string, value: unknown, id: string): string {
 
 export function decodeCursor(cursor: string, sort: string): { value: string | number | boolean | null; id: string } {
   try {
-    const [madeFor, value, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    const [madeFor, value, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
     const scalar = value === null || ['string', 'number', 'boolean'].includes(typeof value);
-    if (madeFor === sort && scalar && typeof id === 'string') return { value, id };
+    if (madeFor === sort && scalar && typeof id === 'string') return { value: value as string | number | boolean | null, id };
   } catch {
     // fall through to the validation error
   }

@@ -123,7 +123,7 @@ function compare(differences: Difference[], collection: string, id: string, expe
 
 /** What the stores keep of a document: JSON, so undefined fields and key order do not count. */
 function plain(doc: Record<string, unknown>): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(doc));
+  return JSON.parse(JSON.stringify(doc)) as Record<string, unknown>;
 }
 
 async function* allDocuments(store: ViewStore, collection: string): AsyncGenerator<StoredDocument> {

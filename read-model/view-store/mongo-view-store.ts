@@ -251,7 +251,7 @@ export class MongoViewStore implements ViewStore {
       return [];
     } catch (error) {
       if (!(error instanceof MongoBulkWriteError)) throw error;
-      const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+      const writeErrors = [error.writeErrors].flat();
       const onlyDuplicates = writeErrors.length > 0 && writeErrors.every((e) => e.code === DUPLICATE_KEY);
       if (!onlyDuplicates || error.result.getWriteConcernError()) throw error;
       return writeErrors.map((e) => changes[e.index]);
@@ -280,12 +280,14 @@ function toStored(raw: Document): StoredDocument {
 }
 
 function toCheckpoint(raw: Document): Checkpoint {
-  const { projection, orderKey, position, eventRecordedAt, pending, updatedAt } = raw;
+  const { projection, orderKey, position, eventRecordedAt, pending, updatedAt } = raw as Omit<Checkpoint, 'eventRecordedAt'> & {
+    eventRecordedAt?: Date | null;
+  };
   return { projection, orderKey, position, eventRecordedAt: eventRecordedAt ?? null, pending, updatedAt };
 }
 
 function toDeadLetter(raw: Document): DeadLetter {
-  const { eventId, projection, orderKey, event, error, attempts, failedAt } = raw;
+  const { eventId, projection, orderKey, event, error, attempts, failedAt } = raw as DeadLetter;
   return { eventId, projection, orderKey, event, error, attempts, failedAt };
 }
 

@@ -48,7 +48,7 @@ export class PostgresViewStore implements ViewStore {
         );
       }
       // Merged, like the indexes: a field once declared stays queryable.
-      const { rows } = await client.query(
+      const { rows } = await client.query<Pick<ViewSchema, 'fields'>>(
         `INSERT INTO view_schemas AS s (collection, fields) VALUES ($1, $2)
          ON CONFLICT (collection) DO UPDATE SET fields = s.fields || excluded.fields RETURNING fields`,
         [schema.collection, JSON.stringify(schema.fields)],
@@ -67,11 +67,11 @@ export class PostgresViewStore implements ViewStore {
   }
 
   async getMany(collection: string, ids: string[]): Promise<Map<string, StoredDocument>> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<StoredDocument>(
       `SELECT id, doc, applied FROM ${table(collection)} WHERE id = ANY($1::text[]) AND doc IS NOT NULL`,
       [ids.map(String)],
     );
-    return new Map(rows.map((row) => [row.id, row as StoredDocument]));
+    return new Map(rows.map((row) => [row.id, row]));
   }
 
   async find(collection: string, query: ViewQuery): Promise<StoredDocument[]> {
@@ -84,19 +84,19 @@ export class PostgresViewStore implements ViewStore {
     if (q.sort.field !== ID_FIELD) orderBy = `${sortExpr} ${asc ? 'ASC NULLS FIRST' : 'DESC NULLS LAST'}, ${orderBy}`;
     if (q.after) where.push(keysetSql(q.sort.field, q.sort.type, asc, q.after, params));
     params.push(q.limit);
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<StoredDocument>(
       `SELECT id, doc, applied FROM ${table(collection)} WHERE ${where.join(' AND ')}
         ORDER BY ${orderBy} LIMIT $${params.length}`,
       params,
     );
-    return rows as StoredDocument[];
+    return rows;
   }
 
   async count(collection: string, filter?: FilterCondition[]): Promise<number> {
     const params: unknown[] = [];
     const conditions = await this.withSchema(collection, (schema) => resolveFilter(collection, schema, filter));
     const where = ['doc IS NOT NULL', ...conditions.map((c) => conditionSql(c, params))];
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM ${table(collection)} WHERE ${where.join(' AND ')}`,
       params,
     );
@@ -144,12 +144,12 @@ export class PostgresViewStore implements ViewStore {
   }
 
   async checkpoint(projection: string): Promise<Checkpoint | undefined> {
-    const { rows } = await this.pool.query(`${SELECT_CHECKPOINTS} WHERE projection = $1`, [projection]);
+    const { rows } = await this.pool.query<Checkpoint>(`${SELECT_CHECKPOINTS} WHERE projection = $1`, [projection]);
     return rows[0];
   }
 
   async checkpoints(): Promise<Checkpoint[]> {
-    return (await this.pool.query(`${SELECT_CHECKPOINTS} ORDER BY projection`)).rows;
+    return (await this.pool.query<Checkpoint>(`${SELECT_CHECKPOINTS} ORDER BY projection`)).rows;
   }
 
   async deleteCheckpoint(projection: string): Promise<void> {
@@ -157,7 +157,7 @@ export class PostgresViewStore implements ViewStore {
   }
 
   async deadLetters(projection?: string): Promise<DeadLetter[]> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<DeadLetter>(
       `${SELECT_DEAD_LETTERS} WHERE $1::text IS NULL OR projection = $1 ORDER BY projection, order_key, event_id`,
       [projection ?? null],
     );
@@ -165,7 +165,7 @@ export class PostgresViewStore implements ViewStore {
   }
 
   async deadLetter(projection: string, eventId: string): Promise<DeadLetter | undefined> {
-    const { rows } = await this.pool.query(`${SELECT_DEAD_LETTERS} WHERE projection = $1 AND event_id = $2`, [projection, eventId]);
+    const { rows } = await this.pool.query<DeadLetter>(`${SELECT_DEAD_LETTERS} WHERE projection = $1 AND event_id = $2`, [projection, eventId]);
     return rows[0];
   }
 
@@ -187,18 +187,18 @@ export class PostgresViewStore implements ViewStore {
     if (from === to) throw new InvalidViewQueryError(`cannot rename view collection ${from} onto itself`);
     await this.transaction(async (client) => {
       await client.query(`SELECT pg_advisory_xact_lock(hashtext('converge:view-store:ddl'))`);
-      const { rows: found } = await client.query('SELECT to_regclass($1) AS oid', [quoteIdent(source)]);
+      const { rows: found } = await client.query<{ oid: string | null }>('SELECT to_regclass($1) AS oid', [quoteIdent(source)]);
       if (!found[0].oid) throw new Error(`cannot rename view collection ${from}: it does not exist`);
       await client.query(`DROP TABLE IF EXISTS ${quoteIdent(target)}`);
       await client.query(`ALTER TABLE ${quoteIdent(source)} RENAME TO ${quoteIdent(target)}`);
       await client.query('DELETE FROM view_schemas WHERE collection = $1', [to]);
       await client.query('UPDATE view_schemas SET collection = $1 WHERE collection = $2', [to, from]);
       // Index names carry the table's prefix; renaming them frees the names for the next shadow table.
-      const { rows: indexes } = await client.query(
+      const { rows: indexes } = await client.query<{ indexname: string }>(
         'SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1',
         [target],
       );
-      for (const { indexname } of indexes as { indexname: string }[]) {
+      for (const { indexname } of indexes) {
         if (!indexname.startsWith(namePrefix(source))) continue;
         const renamed = namePrefix(target) + indexname.slice(namePrefix(source).length);
         await client.query(`ALTER INDEX ${quoteIdent(indexname)} RENAME TO ${quoteIdent(renamed)}`);
@@ -209,17 +209,17 @@ export class PostgresViewStore implements ViewStore {
   }
 
   async listCollections(): Promise<string[]> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<{ name: string }>(
       `SELECT substr(tablename, ${TABLE_PREFIX.length + 1}) AS name FROM pg_tables
         WHERE schemaname = current_schema() AND starts_with(tablename, $1) ORDER BY 1`,
       [TABLE_PREFIX],
     );
-    return rows.map((row) => row.name as string);
+    return rows.map((row) => row.name);
   }
 
   private withSchema<R>(collection: string, use: (schema: ViewSchema | undefined) => R): Promise<R> {
     return withSchema(this.schemas, checkCollectionName(collection), async () => {
-      const { rows } = await this.pool.query('SELECT fields FROM view_schemas WHERE collection = $1', [collection]);
+      const { rows } = await this.pool.query<Pick<ViewSchema, 'fields'>>('SELECT fields FROM view_schemas WHERE collection = $1', [collection]);
       return rows[0] && { collection, fields: rows[0].fields };
     }, use);
   }

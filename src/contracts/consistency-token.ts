@@ -20,13 +20,13 @@ export function encodeToken(token: ConsistencyToken): string {
 
 export function decodeToken(value: string): ConsistencyToken | undefined {
   try {
-    const parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+    const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
     if (!Array.isArray(parsed) || parsed.length !== 5) return undefined;
-    const [txId, position, streamId, version, at] = parsed;
+    const [txId, position, streamId, version, at] = parsed as unknown[];
     if (typeof txId !== 'string' || !/^\d{1,20}$/.test(txId)) return undefined;
-    if (!Number.isSafeInteger(position) || position < 0) return undefined;
-    if (typeof streamId !== 'string' || !Number.isSafeInteger(version) || version < 0) return undefined;
-    if (!Number.isSafeInteger(at) || at < 0) return undefined;
+    if (typeof position !== 'number' || !Number.isSafeInteger(position) || position < 0) return undefined;
+    if (typeof streamId !== 'string' || typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) return undefined;
+    if (typeof at !== 'number' || !Number.isSafeInteger(at) || at < 0) return undefined;
     return { txId, position, streamId, version, at };
   } catch {
     return undefined;

@@ -1,7 +1,7 @@
 import type { RecordedEvent } from './envelope';
 
 /** Turns a stored event of an old schema version into the next version's shape. */
-export type Upcaster = (data: any) => unknown;
+export type Upcaster = (data: Record<string, unknown>) => unknown;
 
 /** `${type}@${fromVersion}` → the step to fromVersion + 1. */
 const steps = new Map<string, Upcaster>([
@@ -15,6 +15,7 @@ export function upcast<E extends RecordedEvent>(event: E): E {
   for (;;) {
     const step = steps.get(`${current.type}@${current.schemaVersion}`);
     if (!step) return current;
-    current = { ...current, data: step(current.data), schemaVersion: current.schemaVersion + 1 };
+    // Every event's data is stored as a JSON object.
+    current = { ...current, data: step(current.data as Record<string, unknown>), schemaVersion: current.schemaVersion + 1 };
   }
 }

@@ -45,6 +45,6 @@ export function encodeEvent(namespace: string, event: RecordedEvent): WireMessag
 
 /** Decodes a message body back into a recorded event in its type's current schema. */
 export function decodeEvent(data: Uint8Array): RecordedEvent {
-  const raw = JSON.parse(decoder.decode(data));
+  const raw = JSON.parse(decoder.decode(data)) as Omit<RecordedEvent, 'recordedAt'> & { recordedAt: string };
   return upcast({ ...raw, recordedAt: new Date(raw.recordedAt) });
 }

@@ -97,7 +97,7 @@ describe('OpenAPI examples', () => {
   });
 
   it('shows each command error of its own kind', () => {
-    const responses = documents.command.paths['/products/{sku}']!.patch!.responses as Json;
+    const responses = documents.command.paths['/products/{sku}'].patch!.responses as Json;
     const kinds = (code: number) =>
       problemExamples(documents.command, responses[code]).map(({ value }) => String(value.type).replace('urn:converge:problem:', ''));
     expect(kinds(404)).toEqual(['unknown-product']);

@@ -33,7 +33,7 @@ describe('OpenAPI contract', () => {
 
   async function send(operation: DocumentedOperation, call: Call) {
     const path = operation.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(call.params?.[name] ?? ''));
-    const query = call.query ? `?${new URLSearchParams(Object.entries(call.query))}` : '';
+    const query = call.query ? `?${new URLSearchParams(Object.entries(call.query)).toString()}` : '';
     const base = operation.api === 'command' ? system.commandUrl : system.queryUrl;
     const headers: Record<string, string> = { ...call.headers };
     let body: string | undefined;

@@ -59,7 +59,7 @@ export function fillProblemInstances(document: OpenAPIObject): void {
       });
       for (const response of Object.values(operation.responses) as { content?: Record<string, { examples?: Record<string, ExampleObject> }> }[]) {
         for (const example of Object.values(response.content?.['application/problem+json']?.examples ?? {})) {
-          example.value = { ...example.value, instance };
+          example.value = { ...(example.value as object), instance };
         }
       }
     }

@@ -100,7 +100,7 @@ export class ProblemFilter implements ExceptionFilter {
       const status = error.getStatus();
       const [kind, title] = TITLES[status] ?? ['http-error', error.message];
       const body = error.getResponse();
-      const detail = typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? error.message);
+      const detail = typeof body === 'string' ? body : String((body as { message?: string | string[] }).message ?? error.message);
       return { type: problemType(kind), title, status, detail };
     }
     return {

@@ -31,6 +31,7 @@ export function CleanText(): PropertyDecorator {
     name: 'cleanText',
     validator: {
       validate: (value: unknown) =>
+        // eslint-disable-next-line no-control-regex -- finding control characters is the point
         typeof value !== 'string' || (value.isWellFormed() && !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(value)),
       defaultMessage: (args) => `${args?.property} must not contain control characters or malformed Unicode`,
     },
@@ -44,7 +45,7 @@ export function OptionalField(): PropertyDecorator {
 
 /** A numeric query parameter: "" and "abc" stay invalid instead of becoming 0 or NaN-accepted. */
 export function NumberParam(): PropertyDecorator {
-  return Transform(({ value }) => (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value));
+  return Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value));
 }
 
 const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);

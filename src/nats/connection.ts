@@ -1,4 +1,4 @@
-import { connect, NatsConnection } from 'nats';
+import { connect, Events, NatsConnection } from 'nats';
 import type { Logger } from '../logger';
 
 export async function connectNats(url: string, name: string, logger?: Logger): Promise<NatsConnection> {
@@ -15,7 +15,7 @@ export async function connectNats(url: string, name: string, logger?: Logger): P
   if (logger) {
     void (async () => {
       for await (const status of nc.status()) {
-        if (status.type === 'disconnect' || status.type === 'reconnect') logger.info({ nats: status.type }, 'NATS connection');
+        if (status.type === Events.Disconnect || status.type === Events.Reconnect) logger.info({ nats: status.type }, 'NATS connection');
       }
     })();
   }

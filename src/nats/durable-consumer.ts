@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConsumerConfig, ConsumerMessages, DeliverPolicy, JsMsg, NatsConnection } from 'nats';
+import { ConsumerConfig, ConsumerEvents, ConsumerMessages, DeliverPolicy, JsMsg, NatsConnection } from 'nats';
 import type { Logger } from '../logger';
 import { ensureEventStream } from './event-stream';
 import { eventStreamName } from './names';
@@ -103,7 +103,7 @@ export class DurableConsumer {
 
   private async report(pull: ConsumerMessages): Promise<void> {
     for await (const status of await pull.status()) {
-      if (status.type === 'heartbeats_missed') this.options.logger.warn({ consumer: this.options.durable, status: status.data }, 'consumer heartbeats missed');
+      if (status.type === ConsumerEvents.HeartbeatsMissed) this.options.logger.warn({ consumer: this.options.durable, status: status.data }, 'consumer heartbeats missed');
     }
   }
 }

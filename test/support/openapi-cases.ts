@@ -28,7 +28,7 @@ export interface Fixture {
 }
 
 export interface Case {
-  valid(f: Fixture): Promise<Call>;
+  valid: (f: Fixture) => Promise<Call>;
   /** Other successful answers the operation documents (a stale If-Match resolved by its conflict policy). */
   alsoValid?: ((f: Fixture) => Promise<Call>)[];
   /** Invalid requests, and conditional ones that answer 304. */

@@ -88,7 +88,10 @@ export async function startTestSystem(
     writePool,
     store,
     async start(piece) {
-      if (!running.has(piece)) running.set(piece, (await starters[piece]()).stop);
+      if (!running.has(piece)) {
+        const started = await starters[piece]();
+        running.set(piece, () => started.stop());
+      }
     },
     async stop(piece) {
       await running.get(piece)?.();
@@ -125,12 +128,13 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
   while (Date.now() < deadline) {
     try {
       const value = await check();
-      if (value !== undefined && value !== false) return value as T;
+      if (value !== undefined && value !== false) return value;
     } catch (error) {
       last = error;
     }
     await sleep(25);
   }
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- whatever check threw, as String shows it
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 

@@ -7,7 +7,7 @@ import { orderKey } from '../../src/contracts/envelope';
 import { InvalidViewQueryError } from '../../read-model/view-store/view-query';
 import type { CommitBatch, DeadLetter, StoredDocument, ViewChange, ViewQuery, ViewSchema, ViewStore } from '../../read-model/view-store/view-store';
 
-type Setup = () => Promise<{ store: ViewStore; teardown(): Promise<void> }>;
+type Setup = () => Promise<{ store: ViewStore; teardown: () => Promise<void> }>;
 type Doc = Record<string, unknown>;
 
 const PRODUCT_FIELDS: ViewSchema['fields'] = {

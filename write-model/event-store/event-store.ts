@@ -41,6 +41,23 @@ export interface StoredOutcome<T> {
 const EVENT_COLUMNS = `position, tx_id::text AS tx_id, event_id, stream_id, stream_type, stream_version,
   event_type, schema_version, data, metadata, recorded_at`;
 
+/** A row of EVENT_COLUMNS. */
+export interface EventRow {
+  position: number;
+  tx_id: string;
+  event_id: string;
+  stream_id: string;
+  stream_type: string;
+  stream_version: number;
+  event_type: string;
+  schema_version: number;
+  data: unknown;
+  metadata: EventMetadata;
+  recorded_at: Date;
+}
+
+type VersionRow = { version: number };
+
 /**
  * The write store: streams of events with an optimistic version per stream.
  * An append is one transaction; a lost race is a ConcurrencyError, never a lost update.
@@ -49,7 +66,7 @@ export class EventStore {
   constructor(private readonly pool: Pool) {}
 
   async readStream(streamId: string): Promise<{ version: number; events: RecordedEvent[] }> {
-    const { rows } = await this.pool.query({
+    const { rows } = await this.pool.query<EventRow>({
       name: 'read-stream',
       text: `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version`,
       values: [streamId],
@@ -60,7 +77,7 @@ export class EventStore {
 
   /** Several streams in one round trip (e.g. every product an order names). */
   async readStreams(streamIds: string[]): Promise<Map<string, { version: number; events: RecordedEvent[] }>> {
-    const { rows } = await this.pool.query({
+    const { rows } = await this.pool.query<EventRow>({
       name: 'read-streams',
       text: `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version`,
       values: [streamIds],
@@ -75,7 +92,7 @@ export class EventStore {
   }
 
   async streamVersion(streamId: string): Promise<number> {
-    const { rows } = await this.pool.query('SELECT version FROM streams WHERE stream_id = $1', [streamId]);
+    const { rows } = await this.pool.query<VersionRow>('SELECT version FROM streams WHERE stream_id = $1', [streamId]);
     return rows[0]?.version ?? 0;
   }
 
@@ -117,7 +134,7 @@ export class EventStore {
         stream.events.map((event, index) => ({ stream, event, version: stream.expectedVersion + index + 1 })),
       );
       const events = rows.length ? await insertEvents(client, rows, options.metadata) : [];
-      const txId = events[0]?.txId ?? (await client.query('SELECT pg_current_xact_id()::text AS tx')).rows[0].tx;
+      const txId = events[0]?.txId ?? (await client.query<{ tx: string }>('SELECT pg_current_xact_id()::text AS tx')).rows[0].tx;
       const result: AppendResult = {
         versions: Object.fromEntries(
           streams.filter((s) => s.events.length).map((s) => [s.streamId, versions[s.streamId]]),
@@ -180,7 +197,7 @@ export class EventStore {
 
   /** The outcome stored for an idempotency key, or undefined if the key is new. */
   async storedOutcome<T>(scope: string, key: string): Promise<StoredOutcome<T> | undefined> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<{ request_hash: string; response: T }>(
       'SELECT request_hash, response FROM idempotency_keys WHERE scope = $1 AND key = $2',
       [scope, key],
     );
@@ -199,7 +216,7 @@ export class EventStore {
     /** Only these event types (the others are skipped without being read); all when absent. */
     types?: string[],
   ): Promise<RecordedEvent[]> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events
        WHERE (tx_id, position) > ($1::text::xid8, $2::bigint)
          AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
@@ -217,7 +234,7 @@ export class EventStore {
    * a view that has applied everything ends at the last event in (tx_id, position) order.
    */
   async head(): Promise<{ lastPosition: number; lastTxId: string; count: number }> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<{ position: number | null; tx_id: string | null; count: number }>(
       `SELECT last.position, last.tx_id, (SELECT count(*) FROM events)::bigint AS count
          FROM (SELECT 1) AS one
          LEFT JOIN LATERAL (SELECT position, tx_id::text AS tx_id FROM events ORDER BY events.tx_id DESC, events.position DESC LIMIT 1) AS last ON true`,
@@ -228,7 +245,7 @@ export class EventStore {
   private async claimVersion(client: PoolClient, stream: StreamAppend): Promise<number> {
     const target = stream.expectedVersion + stream.events.length;
     if (stream.events.length === 0) {
-      const { rows } = await client.query('SELECT version FROM streams WHERE stream_id = $1 FOR SHARE', [
+      const { rows } = await client.query<VersionRow>('SELECT version FROM streams WHERE stream_id = $1 FOR SHARE', [
         stream.streamId,
       ]);
       const actual = rows[0]?.version ?? 0;
@@ -247,7 +264,7 @@ export class EventStore {
             target,
           ]);
     if (!claimed.rowCount) {
-      const { rows } = await client.query('SELECT version FROM streams WHERE stream_id = $1', [stream.streamId]);
+      const { rows } = await client.query<VersionRow>('SELECT version FROM streams WHERE stream_id = $1', [stream.streamId]);
       throw new ConcurrencyError(stream.streamId, stream.expectedVersion, rows[0]?.version ?? 0);
     }
     return target;
@@ -276,7 +293,7 @@ async function insertEvents(
   claim?: { name: string; sql: string; params: unknown[] },
 ): Promise<RecordedEvent[]> {
   const ids = rows.map(() => randomUUID());
-  const { rows: inserted } = await client.query({
+  const { rows: inserted } = await client.query<Pick<EventRow, 'position' | 'tx_id' | 'recorded_at'>>({
     // Named: each connection prepares the statement once instead of parsing and planning it per append.
     name: claim ? `append-${claim.name}` : 'append-events',
     text: `${claim ? `WITH claim AS (${claim.sql}) ` : ''}
@@ -312,7 +329,7 @@ async function insertEvents(
   }));
 }
 
-export function toRecordedEvent(row: any): RecordedEvent {
+export function toRecordedEvent(row: EventRow): RecordedEvent {
   return upcast({
     position: row.position,
     txId: row.tx_id,

@@ -21,7 +21,7 @@ export class PostgresRebuildLeases implements RebuildLeases {
     await client.connect();
     client.on('error', () => undefined); // a lost connection releases the lock; the next query reports it
     try {
-      const { rows } = await client.query(`SELECT pg_try_advisory_lock(${LOCK_SQL}) AS locked`, [this.namespace, projection]);
+      const { rows } = await client.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${LOCK_SQL}) AS locked`, [this.namespace, projection]);
       if (!rows[0].locked) throw new LeaseHeldError(projection, await this.holder(projection));
     } catch (error) {
       await client.end().catch(() => undefined);
@@ -34,7 +34,7 @@ export class PostgresRebuildLeases implements RebuildLeases {
   }
 
   async holder(projection: string): Promise<LeaseHolder | undefined> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<{ application_name: string | null; backend_start: Date | null }>(
       `SELECT a.application_name, a.backend_start FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
         WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
           AND l.classid = hashtext('converge-rebuild')::oid AND l.objid = hashtext($1::text || '/' || $2::text)::oid
@@ -56,10 +56,10 @@ export class PostgresRebuildLeases implements RebuildLeases {
       await client.query('ROLLBACK');
     };
     try {
-      const { rows } = await client.query('SELECT pg_current_xact_id()::text AS xid');
+      const { rows } = await client.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid');
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const { rows: ready } = await this.pool.query(
+        const { rows: ready } = await this.pool.query<{ ready: boolean }>(
           'SELECT pg_snapshot_xmin(pg_current_snapshot()) >= $1::text::xid8 AS ready',
           [rows[0].xid],
         );

@@ -32,7 +32,7 @@ describe('order saga', () => {
     eventually(async () => {
       const { body } = await http('GET', `${system.queryUrl}/orders/${id}`);
       return [status].flat().includes(body?.data?.status) ? body.data : undefined;
-    }, timeoutMs, `order ${id} to be ${status}`);
+    }, timeoutMs, `order ${id} to be ${String(status)}`);
   const inventory = async (sku: string) => (await http('GET', `${system.queryUrl}/inventory/${sku}`)).body.data;
   const stockSettled = (sku: string, reserved: number, onHand?: number) =>
     eventually(async () => {

@@ -12,6 +12,16 @@ export interface PaymentStep {
   attempts: number;
 }
 
+/** A row of order_sagas as the queries below return it. */
+interface SagaRow {
+  order_id: string;
+  status: SagaStatus;
+  payment_token: string;
+  amount: Money;
+  deadline: Date;
+  attempts: number;
+}
+
 /** The order saga's state in PostgreSQL: short transactions only, never held across a gateway call. */
 export class SagaStore {
   constructor(private readonly pool: Pool) {}
@@ -30,7 +40,7 @@ export class SagaStore {
    * this one after a crash) takes them up again only when the lease ran out.
    */
   async claimDue(limit: number, leaseMs: number): Promise<PaymentStep[]> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<SagaRow>(
       `UPDATE order_sagas SET next_attempt_at = now() + $2 * interval '1 millisecond', attempts = attempts + 1, updated_at = now()
        WHERE order_id IN (
          SELECT order_id FROM order_sagas WHERE status = 'authorizing' AND next_attempt_at <= now()
@@ -60,7 +70,7 @@ export class SagaStore {
   }
 
   async get(orderId: string): Promise<PaymentStep | undefined> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<SagaRow>(
       'SELECT order_id, status, payment_token, amount, deadline, attempts FROM order_sagas WHERE order_id = $1',
       [orderId],
     );
@@ -70,7 +80,7 @@ export class SagaStore {
 
   /** When the next payment step falls due (to sleep exactly that long). */
   async nextDue(): Promise<Date | undefined> {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<{ due: Date | null }>(
       `SELECT min(next_attempt_at) AS due FROM order_sagas WHERE status = 'authorizing'`,
     );
     return rows[0]?.due ?? undefined;

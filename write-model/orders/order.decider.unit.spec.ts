@@ -137,7 +137,7 @@ describe('order decider: placing', () => {
     ['invalid-price', [line('MUG', 1, 9.99)], 'MUG'],
   ])('refuses %s', (reason, lines, sku) => {
     given([])
-      .when(place(lines as PlaceOrderLine[]))
+      .when(place(lines))
       .thenThrows(
         InvalidCommand,
         expect.objectContaining({ reason, details: expect.objectContaining({ orderId }) }),
@@ -203,7 +203,7 @@ describe('order decider: saga steps', () => {
 
   it('refuses a second, different authorization for a paid order', () => {
     given(histories.paid)
-      .when({ ...recordAuthorized, authorizationId: 'auth_2' } as OrderCommand)
+      .when({ ...recordAuthorized, authorizationId: 'auth_2' })
       .thenThrows(expect.objectContaining({ reason: 'authorization-mismatch' }));
   });
 
@@ -233,7 +233,7 @@ describe('order decider: saga steps', () => {
 
 describe('order decider: cancelling and shipping', () => {
   it.each(['pending', 'stock_reserved', 'paid', 'confirmed'] as Status[])('cancels a %s order', (status) => {
-    given(histories[status]).when(cancel('customer')).then([cancelled('customer', status as OrderStatus)]);
+    given(histories[status]).when(cancel('customer')).then([cancelled('customer', status)]);
     expect(fold(orderDecider, [...histories[status], cancelled('customer')])).toMatchObject({
       status: 'cancelled',
       reason: 'changed my mind',
@@ -273,7 +273,7 @@ describe('order decider: capture and refund', () => {
     expectInvalidTransition(histories.confirmed, recordCaptured, 'confirmed');
     expectInvalidTransition([...histories.paid, cancelled()], recordCaptured, 'cancelled');
     given(histories.shipped)
-      .when({ ...recordCaptured, authorizationId: 'auth_x' } as OrderCommand)
+      .when({ ...recordCaptured, authorizationId: 'auth_x' })
       .thenThrows(expect.objectContaining({ reason: 'authorization-mismatch' }));
   });
 

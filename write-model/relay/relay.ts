@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { JetStreamClient, JetStreamManager, NatsConnection, PubAck, Status, StoredMsg } from 'nats';
+import { Events, type JetStreamClient, type JetStreamManager, type NatsConnection, type PubAck, type Status, type StoredMsg } from 'nats';
 import { encodeEvent, H, RecordedEvent } from '../../src/contracts';
 import { ensureEventStream, eventStreamName } from '../../src/nats';
 import type { Logger } from '../../src/logger';
@@ -217,8 +217,8 @@ export class Relay {
     this.connectionEvents = events;
     void (async () => {
       for await (const event of events) {
-        if (event.type === 'disconnect') this.connected = false;
-        if (event.type === 'reconnect') {
+        if (event.type === Events.Disconnect) this.connected = false;
+        if (event.type === Events.Reconnect) {
           this.connected = true;
           this.requestResync();
         }

@@ -32,7 +32,7 @@ describe('ConvergeClient', () => {
     expect(sameShapes.every(Boolean)).toBe(true);
     system = await startTestSystem({ env: { PROJECTION_BATCH_DELAY_MS: '300' } });
     const recording: typeof fetch = (input, init) => {
-      sent.push({ url: String(input), headers: { ...(init?.headers as Record<string, string>) } });
+      sent.push({ url: input instanceof Request ? input.url : String(input), headers: { ...(init?.headers as Record<string, string>) } });
       return fetch(input, init);
     };
     client = new ConvergeClient({ commandUrl: system.commandUrl, queryUrl: system.queryUrl, wait: 5, fetch: recording });

@@ -197,7 +197,7 @@ export class ConvergeClient {
     if (options.ifNoneMatch) headers['If-None-Match'] = options.ifNoneMatch;
     const search = new URLSearchParams();
     for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== null) search.set(name, String(value));
-    const suffix = search.toString() ? `?${search}` : '';
+    const suffix = search.toString() ? `?${search.toString()}` : '';
     return this.send(this.queryUrl, 'GET', `${path}${suffix}`, { headers, signal: options.signal });
   }
 

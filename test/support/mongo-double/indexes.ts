@@ -53,7 +53,8 @@ function renderValue(value: unknown): string {
   if (Array.isArray(value)) return `[ ${value.map(renderValue).join(', ')} ]`;
   const tag = (value as { _bsontype?: string })._bsontype;
   if (tag === 'ObjectId') return `ObjectId('${(value as { toHexString(): string }).toHexString()}')`;
-  if (typeof value === 'object' && tag === undefined) return renderKeyValue(value as Document);
+  if (typeof value === 'object' && tag === undefined) return renderKeyValue(value);
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- the other BSON values (Long, Decimal128, ...) render themselves
   return String(value);
 }
 

@@ -78,5 +78,5 @@ export function aggregate(docs: Document[], pipeline: Document[], resolver: Coll
       throw new CommandError('Location40324', `Unrecognized pipeline stage name: '${name}' (not supported by the mongo double)`);
     }
   }
-  return new Aggregator(pipeline, options(resolver)).run(docs) as Document[];
+  return new Aggregator(pipeline, options(resolver)).run<Document>(docs);
 }

@@ -1,0 +1,31 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+
+// Shared by the benchmarks and the tests; it lives here because bench/ is built into dist/ and test/ never is.
+
+/** Base URLs of the real services; DATABASE_URL / NATS_URL override them. */
+export const PG_BASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+
+/** A name no other run (or a running quickstart) uses: lowercase, safe for databases and JetStream. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
+}
+
+export function databaseUrl(name: string): string {
+  const url = new URL(PG_BASE_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** A loopback port that nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
