@@ -253,7 +253,8 @@ async function seed(store: Awaited<ReturnType<typeof createViewStore>>): Promise
         data: { sku, name: `Bench product ${sku}`, description: 'A product of the benchmark catalog.', price: { amount: 1299, currency: 'EUR' } },
         metadata: { correlationId: randomUUID() }, recordedAt,
       };
-      const doc = registered.apply(undefined, event)!;
+      // eslint-disable-next-line prefer-spread -- a projection handler's apply(), not Function.prototype.apply
+      const doc = registered.apply(undefined, event) as Record<string, unknown>;
       docs.set(sku, doc);
       return { collection: PRODUCTS, id: sku, doc, applied: orderKey(event.txId, event.position) };
     });

@@ -33,7 +33,7 @@ export class QueryApiModule {
         { provide: METRICS_REGISTRY, useValue: options.registry ?? new Registry() },
         {
           provide: READINESS_CHECKS,
-          useValue: { readStore: () => store.checkpoints(), ...(cache && { cache: async () => cache.health() }) },
+          useValue: { readStore: () => store.checkpoints(), ...(cache && { cache: () => Promise.resolve(cache.health()) }) },
         },
       ],
     };

@@ -154,7 +154,7 @@ function setViewHeaders(res: Response, view: ViewMeta, withToken: boolean): void
 
 /** A document as a cached answer: its JSON made once, its version for the ETag. */
 export function answerOf(data: unknown, version: unknown): CachedAnswer {
-  return { etag: version === undefined ? '' : String(version), json: JSON.stringify(data), data };
+  return { etag: typeof version === 'number' || typeof version === 'string' ? String(version) : '', json: JSON.stringify(data), data };
 }
 
 function tokenOf(req: Request): ConsistencyToken | undefined {

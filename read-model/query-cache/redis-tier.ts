@@ -165,10 +165,11 @@ export class RedisTier {
     }
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.probing);
     this.client.disconnect();
+    return Promise.resolve();
   }
 
   private fail(error: unknown): void {

@@ -1,4 +1,4 @@
-import type { NatsConnection } from 'nats';
+import { Events, type NatsConnection } from 'nats';
 import { ORIGIN_ORDER_KEY } from '../../src/contracts';
 import type { Logger } from '../../src/logger';
 import { CheckpointNotice, checkpointSubject } from '../../src/nats';
@@ -198,10 +198,10 @@ export class ViewSync {
 
   private async watch(nc: NatsConnection): Promise<void> {
     for await (const status of nc.status()) {
-      if (status.type === 'disconnect') {
+      if (status.type === Events.Disconnect) {
         this.connected = false;
         for (const state of this.states.values()) this.leave(state);
-      } else if (status.type === 'reconnect') {
+      } else if (status.type === Events.Reconnect) {
         this.connected = true;
         for (const state of this.states.values()) void this.resync(state, 'NATS reconnected');
       }

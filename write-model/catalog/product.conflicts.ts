@@ -52,7 +52,7 @@ export const productConflicts: ConflictPolicies<Product, ProductCommand, Catalog
       fieldMerge({
         fields: ['name', 'description'],
         changes: ({ name, description }) => ({ name, description }),
-        evolve: productDecider.evolve,
+        evolve: (state: Product, event: CatalogEvent) => productDecider.evolve(state, event),
         identity: ({ sku }) => ({ sku }),
       }),
     ),
@@ -62,7 +62,7 @@ export const productConflicts: ConflictPolicies<Product, ProductCommand, Catalog
     ...fieldMerge<Product, Extract<ProductCommand, { type: 'DiscontinueProduct' }>, CatalogEvent, 'status'>({
       fields: ['status'],
       changes: () => ({ status: 'discontinued' }),
-      evolve: productDecider.evolve,
+      evolve: (state, event) => productDecider.evolve(state, event),
       identity: ({ sku }) => ({ sku }),
     }),
     rule: 'discontinuation wins: it applies over detail edits and price changes made since, and is nothing to do when the product was discontinued since',

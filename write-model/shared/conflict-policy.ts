@@ -164,6 +164,6 @@ export function policyFor<S, C extends { type: string }, E>(
   policies: ConflictPolicies<S, C, E> | undefined,
   command: C,
 ): ConflictPolicy<S, C, E> {
-  const declared = policies?.[command.type as C['type']] as ConflictPolicy<S, C, E> | undefined;
+  const declared = policies?.[command.type as C['type']];
   return declared ?? strict();
 }
