@@ -108,7 +108,8 @@ export class EventStore {
     }
     const client = await this.pool.connect();
     try {
-      await client.query('BEGIN');
+      // The marker before anything that takes a transaction id (a guarded read's FOR SHARE does).
+      await client.query('BEGIN; SELECT take_append_marker()');
       const versions: Record<string, number> = {};
       for (const stream of streams) {
         versions[stream.streamId] = await this.claimVersion(client, stream);
@@ -189,9 +190,9 @@ export class EventStore {
 
   /**
    * Events in the relay's order after (txId, position), only from transactions that can no
-   * longer commit or roll back: every transaction below the oldest running one is final,
-   * so a sequence value taken by a slow transaction is never skipped, and a rolled-back
-   * one is never waited for.
+   * longer commit or roll back: every appending transaction below the horizon has ended, so a
+   * sequence value taken by a slow transaction is never skipped, and a rolled-back one is never
+   * waited for. Transactions that do not append (another database, another table) do not count.
    */
   async readAllAfter(
     after: { txId: string; position: number },
@@ -199,16 +200,27 @@ export class EventStore {
     /** Only these event types (the others are skipped without being read); all when absent. */
     types?: string[],
   ): Promise<RecordedEvent[]> {
-    const { rows } = await this.pool.query(
-      `SELECT ${EVENT_COLUMNS} FROM events
+    const horizon = await this.horizon();
+    const { rows } = await this.pool.query({
+      name: 'read-all-after',
+      text: `SELECT ${EVENT_COLUMNS} FROM events
        WHERE (tx_id, position) > ($1::text::xid8, $2::bigint)
-         AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+         AND tx_id < $5::text::xid8
          AND ($4::text[] IS NULL OR event_type = ANY($4::text[]))
        ORDER BY events.tx_id, events.position
        LIMIT $3`,
-      [after.txId, after.position, limit, types ?? null],
-    );
+      values: [after.txId, after.position, limit, types ?? null, horizon],
+    });
     return rows.map(toRecordedEvent);
+  }
+
+  /**
+   * The log's read horizon: every appending transaction with a smaller id has ended (see
+   * event_log_horizon in the migrations). A statement of its own, taken before the read it bounds.
+   */
+  async horizon(): Promise<string> {
+    const { rows } = await this.pool.query({ name: 'event-log-horizon', text: 'SELECT event_log_horizon()::text AS horizon' });
+    return rows[0].horizon;
   }
 
   /**
