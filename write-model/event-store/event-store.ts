@@ -8,6 +8,7 @@ import {
   upcast,
 } from '../../src/contracts';
 import { ConcurrencyError, IdempotencyKeyReusedError } from './errors';
+import { readTails, saveSnapshot, Snapshot, StreamTail, TailRequest } from './snapshots';
 
 export interface StreamAppend {
   streamId: string;
@@ -72,6 +73,15 @@ export class EventStore {
       stream.version = event.streamVersion;
     }
     return streams;
+  }
+
+  /** Each stream's snapshot of the requested version (if any) and the events after it, in one round trip. */
+  readTails(requests: TailRequest[]): Promise<Map<string, StreamTail>> {
+    return readTails(this.pool, requests, toRecordedEvent);
+  }
+
+  saveSnapshot(snapshot: Snapshot): Promise<void> {
+    return saveSnapshot(this.pool, snapshot);
   }
 
   async streamVersion(streamId: string): Promise<number> {
