@@ -12,14 +12,20 @@ BEGIN
       RAISE EXCEPTION 'a transaction that writes the event log must take the append marker (SELECT take_append_marker()) before its first write'
         USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
-    PERFORM pg_advisory_xact_lock_shared(hashtext('converge-append-marker'), 0);
-    PERFORM set_config('converge.append_marker', 'held', true);
+    PERFORM pg_advisory_xact_lock_shared(hashtext('converge-append-marker'), 0), set_config('converge.append_marker', 'held', true);
   END IF;
 END $$;
 
+-- take_append_marker() inlined: a trigger runs on every append, a nested call would cost one more SPI round.
 CREATE FUNCTION append_marker_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM take_append_marker();
+  IF current_setting('converge.append_marker', true) IS DISTINCT FROM 'held' THEN
+    IF pg_current_xact_id_if_assigned() IS NOT NULL THEN
+      RAISE EXCEPTION 'a transaction that writes the event log must take the append marker (SELECT take_append_marker()) before its first write'
+        USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    PERFORM pg_advisory_xact_lock_shared(hashtext('converge-append-marker'), 0), set_config('converge.append_marker', 'held', true);
+  END IF;
   RETURN NULL;
 END $$;
 
