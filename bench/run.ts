@@ -1,10 +1,12 @@
 import 'reflect-metadata';
 import { appendBenchmark } from './append.bench';
 import { commandPathBenchmark } from './command-path.bench';
+import { growthBenchmark } from './growth.bench';
 import { BenchContext, BenchResult, Benchmark, loadAverage, silentLogger } from './harness';
 import { projectionBenchmark } from './projection.bench';
 import { queryBenchmark } from './query.bench';
 import { relayBenchmark } from './relay.bench';
+import { stallBenchmark } from './stall.bench';
 import { visibilityBenchmark } from './visibility.bench';
 
 /**
@@ -15,9 +17,11 @@ import { visibilityBenchmark } from './visibility.bench';
 const BENCHMARKS: Benchmark[] = [
   appendBenchmark,
   commandPathBenchmark,
+  growthBenchmark,
   relayBenchmark,
   projectionBenchmark,
   visibilityBenchmark,
+  stallBenchmark,
   queryBenchmark,
 ];
 
