@@ -39,6 +39,7 @@ export interface VisibilityRun {
   fromAnswer: Percentiles;
   commandLatency: Percentiles;
   measured: number;
+  rate: number;
   achievedRate: number;
   seconds: number;
 }
@@ -46,8 +47,8 @@ export interface VisibilityRun {
 export interface VisibilitySystem {
   writePool: Pool;
   writeUrl: string;
-  /** Commands at RATE per second for `seconds` (after a warm-up second), each timed until the view shows it. */
-  measure(seconds: number): Promise<VisibilityRun>;
+  /** Commands at `rate` per second for `seconds` (after a warm-up second), each timed until the view shows it. */
+  measure(seconds: number, rate?: number): Promise<VisibilityRun>;
   /** The query API shows every receipt sent so far for a sample of skus. */
   check(): Promise<void>;
 }
@@ -121,15 +122,15 @@ export async function startVisibilitySystem(ctx: BenchContext, prefix: string): 
   const receipts = new Map<string, number>();
   let sent = 0;
 
-  async function measure(seconds: number): Promise<VisibilityRun> {
+  async function measure(seconds: number, rate = RATE): Promise<VisibilityRun> {
     const commands: Command[] = [];
-    const total = Math.round((seconds + WARM_UP_SECONDS) * RATE);
-    const warmUp = WARM_UP_SECONDS * RATE;
+    const total = Math.round((seconds + WARM_UP_SECONDS) * rate);
+    const warmUp = WARM_UP_SECONDS * rate;
     const inFlight: Promise<void>[] = [];
     const failures: unknown[] = [];
     const started = performance.now();
     for (let i = 0; i < total; i++) {
-      const due = started + (i * 1000) / RATE;
+      const due = started + (i * 1000) / rate;
       const wait = due - performance.now();
       if (wait > 1) await sleep(wait);
       const sku = benchSku(sent++ % SKUS);
@@ -166,6 +167,7 @@ export async function startVisibilitySystem(ctx: BenchContext, prefix: string): 
       fromAnswer: percentiles(measured.map((c) => c.visibleAt! - c.answeredAt!)),
       commandLatency: percentiles(measured.map((c) => c.answeredAt! - c.sentAt)),
       measured: measured.length,
+      rate,
       achievedRate: Math.round(total / issuedIn),
       seconds,
     };
@@ -185,7 +187,7 @@ export async function startVisibilitySystem(ctx: BenchContext, prefix: string): 
 
 export function describeRun(run: VisibilityRun): string {
   return (
-    `${run.measured} commands measured at ${RATE}/s (${run.achievedRate}/s achieved) over ${run.seconds} s after ${WARM_UP_SECONDS} s warm-up; ` +
+    `${run.measured} commands measured at ${run.rate}/s (${run.achievedRate}/s achieved) over ${run.seconds} s after ${WARM_UP_SECONDS} s warm-up; ` +
     `from the command's answer: p50 ${run.fromAnswer.p50.toFixed(1)} ms, p99 ${run.fromAnswer.p99.toFixed(1)} ms; ` +
     `command latency p50 ${run.commandLatency.p50.toFixed(1)} ms, p99 ${run.commandLatency.p99.toFixed(1)} ms; ` +
     `visibility max ${run.fromSent.max.toFixed(1)} ms`
