@@ -2,10 +2,12 @@ import 'reflect-metadata';
 import { appendBenchmark } from './append.bench';
 import { cachedQueryBenchmark } from './cached-query.bench';
 import { commandPathBenchmark } from './command-path.bench';
+import { growthBenchmark } from './growth.bench';
 import { BenchContext, BenchResult, Benchmark, loadAverage, silentLogger } from './harness';
 import { projectionBenchmark } from './projection.bench';
 import { queryBenchmark } from './query.bench';
 import { relayBenchmark } from './relay.bench';
+import { stallBenchmark } from './stall.bench';
 import { visibilityBenchmark, visibilityWithoutCacheBenchmark } from './visibility.bench';
 
 /**
@@ -16,10 +18,12 @@ import { visibilityBenchmark, visibilityWithoutCacheBenchmark } from './visibili
 const BENCHMARKS: Benchmark[] = [
   appendBenchmark,
   commandPathBenchmark,
+  growthBenchmark,
   relayBenchmark,
   projectionBenchmark,
   visibilityBenchmark,
   visibilityWithoutCacheBenchmark,
+  stallBenchmark,
   queryBenchmark,
   cachedQueryBenchmark,
 ];

@@ -72,9 +72,9 @@ type CommitCheckpoint = Omit<Checkpoint, 'projection' | 'updatedAt'>;
  * collections (resuming after the shadow's checkpoint), then hands over.
  *
  * Handover, and why it neither loses nor doubles an event while the live projector runs on:
- * the lease's connection holds a transaction id, which freezes the horizon the relay reads
- * below (pg_snapshot_xmin), so nothing newer than the frozen head F reaches JetStream. The
- * shadow is replayed up to F; the live projector can only be at or behind F. Each shadow
+ * the lease's connection holds the append marker and a transaction id, which freezes the horizon
+ * the relay reads below (the oldest running appender), so nothing newer than the frozen head F
+ * reaches JetStream. The shadow is replayed up to F; the live projector can only be at or behind F. Each shadow
  * collection is then renamed over the live one (atomic; queries see the old or the new view,
  * never neither), the live checkpoint moves forward to the shadow's, and the freeze ends. The projector
  * continues from its own position: events up to F are no-ops against documents that already

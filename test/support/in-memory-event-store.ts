@@ -7,6 +7,7 @@ import {
   StoredOutcome,
   StreamAppend,
 } from '../../write-model/event-store/event-store';
+import type { Snapshot, StreamTail, TailRequest } from '../../write-model/event-store/snapshots';
 import type { AggregateEvents } from '../../write-model/shared/aggregate-store';
 
 /**
@@ -17,6 +18,10 @@ import type { AggregateEvents } from '../../write-model/shared/aggregate-store';
 export class InMemoryEventStore implements AggregateEvents {
   private readonly streams = new Map<string, RecordedEvent[]>();
   private readonly outcomes = new Map<string, StoredOutcome<unknown>>();
+  /** Stored as JSON, as the snapshots table does: a load gets a parsed copy, never the saved object. */
+  private readonly snapshots = new Map<string, string>();
+  /** Every snapshot saved, in order. */
+  readonly savedSnapshots: Snapshot[] = [];
   private position = 0;
   private txId = 0;
   /** Every append asked for, committed or refused. */
@@ -41,6 +46,39 @@ export class InMemoryEventStore implements AggregateEvents {
 
   async readStreams(streamIds: string[]): Promise<Map<string, { version: number; events: RecordedEvent[] }>> {
     return new Map(await Promise.all(streamIds.map(async (id) => [id, await this.readStream(id)] as const)));
+  }
+
+  async readTails(requests: TailRequest[]): Promise<Map<string, StreamTail>> {
+    return new Map(
+      requests.map(({ streamId, snapshotVersion }) => {
+        const events = this.streams.get(streamId) ?? [];
+        const stored = this.snapshot(streamId);
+        const snapshot = stored && stored.snapshotVersion === snapshotVersion ? stored : undefined;
+        const after = events.slice(snapshot?.streamVersion ?? 0);
+        return [streamId, { ...(snapshot && { snapshot }), version: events.length, events: after }] as const;
+      }),
+    );
+  }
+
+  async saveSnapshot(snapshot: Snapshot): Promise<void> {
+    this.savedSnapshots.push(snapshot);
+    const stored = this.snapshot(snapshot.streamId);
+    // As in the real store: never an older one over a newer one of the same schema version.
+    if (stored && stored.snapshotVersion === snapshot.snapshotVersion && stored.streamVersion >= snapshot.streamVersion) return;
+    this.snapshots.set(snapshot.streamId, JSON.stringify(snapshot));
+  }
+
+  /** The stored snapshot of a stream, whatever its schema version (a spec may plant one). */
+  snapshot(streamId: string): Snapshot | undefined {
+    const stored = this.snapshots.get(streamId);
+    if (!stored) return undefined;
+    const snapshot = JSON.parse(stored) as Snapshot;
+    return { ...snapshot, last: { ...snapshot.last, recordedAt: new Date(snapshot.last.recordedAt) } };
+  }
+
+  /** Plants a snapshot as another version of the code might have left it. */
+  plantSnapshot(snapshot: Snapshot): void {
+    this.snapshots.set(snapshot.streamId, JSON.stringify(snapshot));
   }
 
   async storedOutcome<T>(scope: string, key: string): Promise<StoredOutcome<T> | undefined> {

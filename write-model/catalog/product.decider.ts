@@ -10,6 +10,7 @@ export const productDecider: Decider<Product, ProductCommand, CatalogEvent> = {
     description: '',
     price: { amount: 0, currency: 'EUR' },
   }),
+  snapshot: { version: 1 },
 
   decide(command, state) {
     if (command.type === 'RegisterProduct') {

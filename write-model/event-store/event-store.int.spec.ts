@@ -113,6 +113,46 @@ describe('EventStore (PostgreSQL)', () => {
     expect(keys).toEqual(sorted);
   });
 
+  it('reads past transactions that append nothing, but not past an appender that is still open', async () => {
+    await db.pool.query('CREATE TABLE notes (note text)');
+    const unrelated = await db.pool.connect();
+    const appender = await db.pool.connect();
+    try {
+      await unrelated.query("BEGIN; INSERT INTO notes VALUES ('open')");
+      const { events } = await store.appendToStream('past-unrelated', 'thing', [{ type: 'A', data: {} }], { expectedVersion: 0, metadata });
+      const read = await store.readAllAfter({ txId: '0', position: 0 }, 10_000);
+      expect(read.map((e) => e.eventId)).toContain(events[0].eventId);
+
+      await appender.query("BEGIN; INSERT INTO streams VALUES ('held-back', 'thing', 1)");
+      const after = await store.appendToStream('behind-appender', 'thing', [{ type: 'A', data: {} }], { expectedVersion: 0, metadata });
+      const held = await store.readAllAfter({ txId: '0', position: 0 }, 10_000);
+      expect(held.map((e) => e.eventId)).not.toContain(after.events[0].eventId);
+      await appender.query('ROLLBACK');
+      const released = await store.readAllAfter({ txId: '0', position: 0 }, 10_000);
+      expect(released.map((e) => e.eventId)).toContain(after.events[0].eventId);
+    } finally {
+      await unrelated.query('ROLLBACK');
+      unrelated.release();
+      appender.release();
+    }
+  });
+
+  it('refuses to write the log from a transaction that took its id before the append marker', async () => {
+    const client = await db.pool.connect();
+    try {
+      await client.query('BEGIN; SELECT pg_current_xact_id()');
+      await expect(
+        client.query(
+          `INSERT INTO events (event_id, stream_id, stream_type, stream_version, event_type, schema_version, data, metadata)
+           VALUES (gen_random_uuid(), 'too-late', 'thing', 1, 'A', 1, '{}', '{}')`,
+        ),
+      ).rejects.toThrow(/take the append marker/);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  });
+
   it('orders transaction ids as numbers, not as text (999 before 1000)', async () => {
     // tx_id is selected as text; ordering by that alias would put '1000' before '999'.
     await db.pool.query(
@@ -130,7 +170,8 @@ describe('EventStore (PostgreSQL)', () => {
     const early = await db.pool.connect();
     try {
       await early.query('BEGIN');
-      await early.query('SELECT pg_current_xact_id()'); // takes its transaction id before the other append
+      // Takes its transaction id before the other append (an appender takes the marker first).
+      await early.query('SELECT take_append_marker(), pg_current_xact_id()');
       const later = await store.appendToStream('head-later', 'thing', [{ type: 'A', data: {} }], { expectedVersion: 0, metadata });
       await early.query(
         `INSERT INTO events (event_id, stream_id, stream_type, stream_version, event_type, schema_version, data, metadata)

@@ -8,6 +8,7 @@ import {
   upcast,
 } from '../../src/contracts';
 import { ConcurrencyError, IdempotencyKeyReusedError } from './errors';
+import { readTails, saveSnapshot, Snapshot, StreamTail, TailRequest } from './snapshots';
 
 export interface StreamAppend {
   streamId: string;
@@ -91,6 +92,15 @@ export class EventStore {
     return streams;
   }
 
+  /** Each stream's snapshot of the requested version (if any) and the events after it, in one round trip. */
+  readTails(requests: TailRequest[]): Promise<Map<string, StreamTail>> {
+    return readTails(this.pool, requests, (row) => toRecordedEvent(row as unknown as EventRow));
+  }
+
+  saveSnapshot(snapshot: Snapshot): Promise<void> {
+    return saveSnapshot(this.pool, snapshot);
+  }
+
   async streamVersion(streamId: string): Promise<number> {
     const { rows } = await this.pool.query<VersionRow>('SELECT version FROM streams WHERE stream_id = $1', [streamId]);
     return rows[0]?.version ?? 0;
@@ -125,7 +135,8 @@ export class EventStore {
     }
     const client = await this.pool.connect();
     try {
-      await client.query('BEGIN');
+      // The marker before anything that takes a transaction id (a guarded read's FOR SHARE does).
+      await client.query('BEGIN; SELECT take_append_marker()');
       const versions: Record<string, number> = {};
       for (const stream of streams) {
         versions[stream.streamId] = await this.claimVersion(client, stream);
@@ -206,9 +217,9 @@ export class EventStore {
 
   /**
    * Events in the relay's order after (txId, position), only from transactions that can no
-   * longer commit or roll back: every transaction below the oldest running one is final,
-   * so a sequence value taken by a slow transaction is never skipped, and a rolled-back
-   * one is never waited for.
+   * longer commit or roll back: every appending transaction below the horizon has ended, so a
+   * sequence value taken by a slow transaction is never skipped, and a rolled-back one is never
+   * waited for. Transactions that do not append (another database, another table) do not count.
    */
   async readAllAfter(
     after: { txId: string; position: number },
@@ -216,16 +227,27 @@ export class EventStore {
     /** Only these event types (the others are skipped without being read); all when absent. */
     types?: string[],
   ): Promise<RecordedEvent[]> {
-    const { rows } = await this.pool.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events
+    const horizon = await this.horizon();
+    const { rows } = await this.pool.query({
+      name: 'read-all-after',
+      text: `SELECT ${EVENT_COLUMNS} FROM events
        WHERE (tx_id, position) > ($1::text::xid8, $2::bigint)
-         AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+         AND tx_id < $5::text::xid8
          AND ($4::text[] IS NULL OR event_type = ANY($4::text[]))
        ORDER BY events.tx_id, events.position
        LIMIT $3`,
-      [after.txId, after.position, limit, types ?? null],
-    );
+      values: [after.txId, after.position, limit, types ?? null, horizon],
+    });
     return rows.map(toRecordedEvent);
+  }
+
+  /**
+   * The log's read horizon: every appending transaction with a smaller id has ended (see
+   * event_log_horizon in the migrations). A statement of its own, taken before the read it bounds.
+   */
+  async horizon(): Promise<string> {
+    const { rows } = await this.pool.query<{ horizon: string }>({ name: 'event-log-horizon', text: 'SELECT event_log_horizon()::text AS horizon' });
+    return rows[0].horizon;
   }
 
   /**

@@ -4,6 +4,7 @@ import { available, InventoryEvent, Stock, StockCommand } from './stock';
 
 export const stockDecider: Decider<Stock, StockCommand, InventoryEvent> = {
   initialState: () => ({ sku: '', onHand: 0, reserved: 0, reservations: {} }),
+  snapshot: { version: 1 },
 
   decide(command, state) {
     const { sku } = command;
@@ -36,11 +37,11 @@ export const stockDecider: Decider<Stock, StockCommand, InventoryEvent> = {
         const existing = state.reservations[command.orderId];
         if (existing) {
           // A redelivered reservation is answered by the first one; a different one is a conflict.
-          if (existing.status === 'reserved' && existing.quantity === command.quantity) return [];
+          if (existing.quantity === command.quantity) return [];
           throw new InvariantViolation(
-            `order ${command.orderId} already has a ${existing.status} reservation of ${existing.quantity} ${sku}`,
+            `order ${command.orderId} already holds a reservation of ${existing.quantity} ${sku}`,
             'reservation-exists',
-            { sku, orderId: command.orderId, status: existing.status },
+            { sku, orderId: command.orderId, quantity: existing.quantity },
           );
         }
         if (command.productDiscontinued) {
@@ -66,15 +67,8 @@ export const stockDecider: Decider<Stock, StockCommand, InventoryEvent> = {
       }
       case 'ReleaseStock': {
         const reservation = state.reservations[command.orderId];
-        // Releasing what was never reserved, or twice, changes nothing: compensation must be safe to repeat.
-        if (!reservation || reservation.status === 'released') return [];
-        if (reservation.status === 'committed') {
-          throw new InvariantViolation(
-            `reservation of order ${command.orderId} on ${sku} is already committed`,
-            'reservation-committed',
-            { sku, orderId: command.orderId },
-          );
-        }
+        // Releasing what is not reserved (never, or no longer) changes nothing: compensation must be safe to repeat.
+        if (!reservation) return [];
         return [
           {
             type: 'StockReleased',
@@ -88,13 +82,11 @@ export const stockDecider: Decider<Stock, StockCommand, InventoryEvent> = {
       }
       case 'CommitStock': {
         const reservation = state.reservations[command.orderId];
-        if (reservation?.status === 'committed') return [];
-        if (!reservation || reservation.status === 'released') {
-          throw new InvariantViolation(
-            `order ${command.orderId} holds no reservation on ${sku}`,
-            'no-reservation',
-            { sku, orderId: command.orderId, status: reservation?.status ?? 'none' },
-          );
+        if (!reservation) {
+          throw new InvariantViolation(`order ${command.orderId} holds no reservation on ${sku}`, 'no-reservation', {
+            sku,
+            orderId: command.orderId,
+          });
         }
         return [
           {
@@ -114,25 +106,12 @@ export const stockDecider: Decider<Stock, StockCommand, InventoryEvent> = {
     const next = { ...state, sku: event.data.sku, onHand: event.data.onHand, reserved: event.data.reserved };
     switch (event.type) {
       case 'StockReserved':
-        return {
-          ...next,
-          reservations: {
-            ...state.reservations,
-            [event.data.orderId]: { quantity: event.data.quantity, status: 'reserved' },
-          },
-        };
+        return { ...next, reservations: { ...state.reservations, [event.data.orderId]: { quantity: event.data.quantity } } };
       case 'StockReleased':
-      case 'StockCommitted':
-        return {
-          ...next,
-          reservations: {
-            ...state.reservations,
-            [event.data.orderId]: {
-              quantity: event.data.quantity,
-              status: event.type === 'StockReleased' ? 'released' : 'committed',
-            },
-          },
-        };
+      case 'StockCommitted': {
+        const { orderId } = event.data;
+        return { ...next, reservations: Object.fromEntries(Object.entries(state.reservations).filter(([id]) => id !== orderId)) };
+      }
       default:
         return next;
     }

@@ -1,13 +1,14 @@
 import type { InventoryEvent } from '../../src/contracts';
 
-export type ReservationStatus = 'reserved' | 'released' | 'committed';
-
 export interface Stock {
   sku: string;
   onHand: number;
   reserved: number;
-  /** Every reservation ever made, by order id: a reservation ends at most once. */
-  reservations: Record<string, { quantity: number; status: ReservationStatus }>;
+  /**
+   * The open reservations, by order id; a release or commit ends one and removes it, so the
+   * state stays as small as what is reserved now (why each still ends at most once: README).
+   */
+  reservations: Record<string, { quantity: number }>;
 }
 
 export type StockCommand =

@@ -46,12 +46,13 @@ export class PostgresRebuildLeases implements RebuildLeases {
   }
 
   /**
-   * Takes a transaction id and keeps its transaction open: every later transaction's events
-   * have a larger tx_id, and the relay only reads below the oldest running one, so the
-   * published log stops at what is committed now. Ready once all older transactions are done.
+   * Takes the append marker and a transaction id and keeps its transaction open: every later
+   * appender's events have a larger tx_id, and the relay only reads below the oldest appender
+   * still running (event_log_horizon), so the published log stops at what is committed now.
+   * Ready once every older appender has ended, i.e. the horizon has reached this transaction.
    */
   private async freeze(client: Client, timeoutMs: number): Promise<{ release(): Promise<void> }> {
-    await client.query('BEGIN');
+    await client.query('BEGIN; SELECT take_append_marker()');
     const release = async () => {
       await client.query('ROLLBACK');
     };
@@ -59,13 +60,10 @@ export class PostgresRebuildLeases implements RebuildLeases {
       const { rows } = await client.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid');
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const { rows: ready } = await this.pool.query<{ ready: boolean }>(
-          'SELECT pg_snapshot_xmin(pg_current_snapshot()) >= $1::text::xid8 AS ready',
-          [rows[0].xid],
-        );
+        const { rows: ready } = await this.pool.query<{ ready: boolean }>('SELECT event_log_horizon() >= $1::text::xid8 AS ready', [rows[0].xid]);
         if (ready[0].ready) return { release };
         if (Date.now() > deadline) {
-          throw new Error(`transactions older than the handover are still running after ${timeoutMs} ms; try again`);
+          throw new Error(`appends older than the handover are still running after ${timeoutMs} ms; try again`);
         }
         await sleep(10);
       }

@@ -24,6 +24,7 @@ export const orderDecider: Decider<Order, OrderCommand, OrderEvent> = {
     paymentToken: '',
     payment: { status: 'none' },
   }),
+  snapshot: { version: 1 },
 
   decide(command, state) {
     const { orderId } = command;

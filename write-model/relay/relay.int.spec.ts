@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { cp, rm } from 'node:fs/promises';
 import type { JetStreamClient, JetStreamManager, JetStreamOptions, NatsConnection } from 'nats';
-import type { Pool } from 'pg';
+import { Client, type Pool } from 'pg';
 import { decodeEvent } from '../../src/contracts';
 import { connectNats, eventStreamName } from '../../src/nats';
-import { freshDatabase, NATS_URL, TestDatabase, uniqueName } from '../../test/support/env';
+import { dropDatabase, ensureDatabase } from '../../src/postgres';
+import { databaseUrl, freshDatabase, NATS_URL, TestDatabase, uniqueName } from '../../test/support/env';
 import { PrivateNatsServer, startNatsServer } from '../../test/support/nats-server';
 import { EventStore } from '../event-store/event-store';
+import { productAggregate } from '../catalog/catalog.commands';
+import { AggregateStore } from '../shared/aggregate-store';
 import { Relay } from './relay';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -193,6 +196,33 @@ describe('Relay (PostgreSQL → JetStream)', () => {
     ]);
     const last = published[published.length - 1];
     expect(checkpoint.rows[0]).toEqual({ tx_id: last.txId, position: last.position });
+  });
+
+  it('publishes a command\'s event while transactions that append nothing stay open, here and in another database', async () => {
+    const h = await harness(NATS_URL);
+    h.relay.start();
+    const elsewhere = databaseUrl(uniqueName('cvt_other'));
+    await ensureDatabase(elsewhere);
+    cleanups.push(() => dropDatabase(elsewhere));
+    const foreign = new Client({ connectionString: elsewhere });
+    await foreign.connect();
+    cleanups.push(() => foreign.end());
+    await h.db.pool.query('CREATE TABLE unrelated (note text)');
+    const unrelated = await h.db.pool.connect();
+    cleanups.push(async () => unrelated.release(true));
+    // Both take transaction ids older than the command's and stay open: a report, a migration, a forgotten session.
+    await foreign.query("BEGIN; SELECT pg_current_xact_id()");
+    await unrelated.query("BEGIN; INSERT INTO unrelated VALUES ('open')");
+
+    const aggregates = new AggregateStore(new EventStore(h.db.pool));
+    const price = { amount: 999, currency: 'EUR' };
+    const command = { type: 'RegisterProduct', sku: 'LAMP', name: 'Lamp', description: '', price } as const;
+    await aggregates.handle(productAggregate('LAMP'), command, { correlationId: 'stall-test' });
+    await waitForMessages(h.jsm, h.stream, 1, 5_000);
+    expect(await expectStreamEqualsLog(h)).toHaveLength(1);
+
+    await foreign.query('ROLLBACK');
+    await unrelated.query('ROLLBACK');
   });
 
   describe('with a private NATS server', () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { encodeToken, EventMetadata, NewEvent, RecordedEvent } from '../../src/contracts';
+import { encodeToken, EventMetadata, NewEvent } from '../../src/contracts';
 import {
   AppendResult,
   ConcurrencyError,
@@ -18,6 +18,7 @@ import {
   policyFor,
   StaleHistory,
 } from './conflict-policy';
+import type { EventLocation, Snapshot, StreamTail } from '../event-store/snapshots';
 import { Decider, fold } from './decider';
 import { PreconditionFailed } from './domain-errors';
 
@@ -44,8 +45,8 @@ export interface CommandResult {
 export interface Loaded<S> {
   state: S;
   version: number;
-  /** Last event of the stream (locates a no-op answer in the log). */
-  last?: RecordedEvent;
+  /** Last event of the stream (locates a no-op answer in the log); kept in snapshots too. */
+  last?: EventLocation;
 }
 
 export interface Decision {
@@ -54,7 +55,7 @@ export interface Decision {
   streamId: string;
   appends: StreamAppend[];
   /** Last event of the primary stream before this decision (for no-op answers). */
-  last?: RecordedEvent;
+  last?: EventLocation;
   /** The command's conflict policy: anything but strict resolves a race lost under If-Match again instead of a 412. */
   policy?: ConflictPolicyKind;
   resolution?: ConflictResolution;
@@ -71,7 +72,10 @@ export interface DecisionTarget<S, C extends { type: string }, E extends NewEven
 const MAX_ATTEMPTS = 100;
 
 /** The part of the event store this class uses: the seam an in-memory fake fills in unit specs. */
-export type AggregateEvents = Pick<EventStore, 'readStream' | 'readStreams' | 'append' | 'storedOutcome'>;
+export type AggregateEvents = Pick<EventStore, 'readTails' | 'readStream' | 'saveSnapshot' | 'append' | 'storedOutcome'>;
+
+/** Events a load may fold past the latest snapshot before it saves a new one. */
+export const SNAPSHOT_EVERY = 100;
 
 /**
  * Load → decide → append, retried on a lost optimistic race (re-deciding against the new
@@ -81,10 +85,21 @@ export class AggregateStore<Events extends AggregateEvents = EventStore> {
   /** Tail of the queue of writers per stream, in this process. */
   private readonly queues = new Map<string, Promise<void>>();
 
-  constructor(readonly events: Events) {}
+  /** Streams whose snapshot is being saved now: one save per stream at a time. */
+  private readonly saving = new Set<string>();
+  private readonly snapshotEvery: number;
+
+  /** `snapshotEvery`: events a load folds past the snapshot before saving a new one (0: never). */
+  constructor(
+    readonly events: Events,
+    options: { snapshotEvery?: number } = {},
+  ) {
+    this.snapshotEvery = options.snapshotEvery ?? SNAPSHOT_EVERY;
+  }
 
   async load<S, C, E extends NewEvent>(decider: Decider<S, C, E>, streamId: string): Promise<Loaded<S>> {
-    return folded(decider, await this.events.readStream(streamId));
+    const tails = await this.tails([{ decider, streamId }]);
+    return this.folded(decider, streamId, tails);
   }
 
   /** Two aggregates of different kinds in one round trip. */
@@ -92,14 +107,14 @@ export class AggregateStore<Events extends AggregateEvents = EventStore> {
     first: { decider: Decider<S1, C1, E1>; streamId: string },
     second: { decider: Decider<S2, C2, E2>; streamId: string },
   ): Promise<[Loaded<S1>, Loaded<S2>]> {
-    const streams = await this.events.readStreams([first.streamId, second.streamId]);
-    return [folded(first.decider, streams.get(first.streamId)!), folded(second.decider, streams.get(second.streamId)!)];
+    const tails = await this.tails([first, second]);
+    return [this.folded(first.decider, first.streamId, tails), this.folded(second.decider, second.streamId, tails)];
   }
 
   /** Several aggregates of one kind in one round trip. */
   async loadMany<S, C, E extends NewEvent>(decider: Decider<S, C, E>, streamIds: string[]): Promise<Map<string, Loaded<S>>> {
-    const streams = await this.events.readStreams(streamIds);
-    return new Map([...streams].map(([id, stream]) => [id, folded(decider, stream)]));
+    const tails = await this.tails(streamIds.map((streamId) => ({ decider, streamId })));
+    return new Map(streamIds.map((id) => [id, this.folded(decider, id, tails)]));
   }
 
   /** The common case: one aggregate, one stream. */
@@ -245,20 +260,43 @@ export class AggregateStore<Events extends AggregateEvents = EventStore> {
     };
   }
 
+  /** Each stream's snapshot (of its decider's snapshot version) and the events after it. */
+  private tails(wanted: { decider: Pick<Decider<unknown, never, NewEvent>, 'snapshot'>; streamId: string }[]) {
+    return this.events.readTails(wanted.map(({ decider, streamId }) => ({ streamId, snapshotVersion: decider.snapshot?.version })));
+  }
+
+  /**
+   * An aggregate's state from its snapshot and the events after it, with the version and last
+   * event it was decided on. A load that folded `snapshotEvery` events or more saves the state
+   * it reached as the new snapshot, off the command's path: at most one statement per that many events.
+   */
+  private folded<S, C, E extends NewEvent>(decider: Decider<S, C, E>, streamId: string, tails: Map<string, StreamTail>): Loaded<S> {
+    const { snapshot, events, version } = tails.get(streamId)!;
+    const state = fold(decider, events as unknown as E[], snapshot ? (snapshot.state as S) : decider.initialState());
+    const lastEvent = events[events.length - 1];
+    const last = lastEvent ? { txId: lastEvent.txId, position: lastEvent.position, recordedAt: lastEvent.recordedAt } : snapshot?.last;
+    if (decider.snapshot && last && this.snapshotEvery > 0 && events.length >= this.snapshotEvery) {
+      this.saveSnapshot({ streamId, snapshotVersion: decider.snapshot.version, streamVersion: version, state, last });
+    }
+    return { state, version, last };
+  }
+
+  private saveSnapshot(snapshot: Snapshot): void {
+    if (this.saving.has(snapshot.streamId)) return;
+    this.saving.add(snapshot.streamId);
+    void this.events
+      .saveSnapshot(snapshot)
+      // A lost snapshot costs only speed: the next load folds the same events and tries again.
+      .catch(() => undefined)
+      .finally(() => this.saving.delete(snapshot.streamId));
+  }
+
   private async replay(idempotency: NonNullable<CommandContext['idempotency']>): Promise<CommandResult | undefined> {
     const stored = await this.events.storedOutcome<CommandResult>(idempotency.scope, idempotency.key);
     if (!stored) return undefined;
     if (stored.requestHash !== idempotency.requestHash) throw new IdempotencyKeyReusedError(idempotency.key);
     return stored.response;
   }
-}
-
-/** An aggregate's state from its stream, with the version and last event it was decided on. */
-function folded<S, C, E extends NewEvent>(
-  decider: Decider<S, C, E>,
-  { version, events }: { version: number; events: RecordedEvent[] },
-): Loaded<S> {
-  return { state: fold(decider, events as unknown as E[]), version, last: events[events.length - 1] };
 }
 
 /** A stable hash of a request body for idempotency comparisons (key order does not matter). */

@@ -112,7 +112,7 @@ describe('AggregateStore: If-Match', () => {
       events.beforeAppend = undefined;
       events.commit(streamId, STOCK_STREAM, [received(5, 7)]);
     };
-    const reads = jest.spyOn(events, 'readStream');
+    const reads = jest.spyOn(events, 'readTails');
     const refused = aggregates.handle(mugStock, receive(3), context({ expectedVersion: 1 }));
     await expect(refused).rejects.toMatchObject({ name: 'PreconditionFailed', expectedVersion: 1, actualVersion: 2 });
     expect(reads).toHaveBeenCalledTimes(1);

@@ -3,6 +3,12 @@ import type { NewEvent } from '../../src/contracts';
 /** An aggregate as a pure decider (Emmett's shape): no I/O, no framework. */
 export interface Decider<State, Command, Event extends NewEvent> {
   initialState(): State;
+  /**
+   * Snapshots of this decider's state (plain JSON) are kept under this schema version. Bump it
+   * whenever the state's shape or what evolve makes of an event changes: a snapshot of another
+   * version is ignored and the state folded from the events. Without it, nothing is snapshotted.
+   */
+  snapshot?: { version: number };
   decide(command: Command, state: State): Event[];
   evolve(state: State, event: Event): State;
 }

@@ -1,0 +1,201 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Pool } from 'pg';
+import { decodeToken, orderKey } from '../src/contracts';
+import { CheckpointNotice, checkpointSubject, connectNats } from '../src/nats';
+import { startCommandApi } from '../src/processes/command-api';
+import { startProcessManager } from '../src/processes/process-manager';
+import { startProjector } from '../src/processes/projector';
+import { startQueryApi } from '../src/processes/query-api';
+import { startRelay } from '../src/processes/relay';
+import { dropDatabase } from '../src/postgres';
+import { createViewStore } from '../read-model/view-store/create-view-store';
+import { BenchContext, databaseUrl, deleteEventStream, freshDatabase, NATS_URL, uniqueName, waitFor } from './harness';
+import { benchConfig, benchSku, jsonRequest, registerProducts } from './system';
+
+export const RATE = 300;
+export const WARM_UP_SECONDS = 1;
+const SKUS = 100;
+/** The view GET /inventory/{sku} reads. */
+export const PROJECTION = 'inventory-levels';
+
+interface Command {
+  sku: string;
+  sentAt: number;
+  answeredAt?: number;
+  visibleAt?: number;
+  key?: string;
+  measured: boolean;
+}
+
+export interface Percentiles {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export interface VisibilityRun {
+  /** From sending the command to the view's checkpoint covering it. */
+  fromSent: Percentiles;
+  fromAnswer: Percentiles;
+  commandLatency: Percentiles;
+  measured: number;
+  rate: number;
+  achievedRate: number;
+  seconds: number;
+}
+
+export interface VisibilitySystem {
+  writePool: Pool;
+  writeUrl: string;
+  /** Commands at `rate` per second for `seconds` (after a warm-up second), each timed until the view shows it. */
+  measure(seconds: number, rate?: number): Promise<VisibilityRun>;
+  /** The query API shows every receipt sent so far for a sample of skus. */
+  check(): Promise<void>;
+}
+
+/**
+ * The whole system in this process (command API, relay, projector, process manager, query API)
+ * on databases and a namespace of its own, with the measurement of command → query visibility:
+ * for each POST /inventory/{sku}/receipts, the time until the inventory view has applied the
+ * command's consistency token (the view and its checkpoint commit together, so that is when
+ * GET /inventory/{sku} shows it).
+ */
+export async function startVisibilitySystem(ctx: BenchContext, prefix: string, env: Record<string, string> = {}): Promise<VisibilitySystem> {
+  const write = await freshDatabase(ctx, `cvb_${prefix}`, 'write-store', 1);
+  const readUrl = databaseUrl(uniqueName(`cvb_${prefix}_read`));
+  ctx.defer(() => dropDatabase(readUrl));
+  const namespace = uniqueName(`cvb${prefix}`);
+  ctx.defer(() => deleteEventStream(namespace));
+  const config = await benchConfig({ writeUrl: write.url, readUrl, namespace, env });
+  for (const start of [startCommandApi, startRelay, startProjector, startProcessManager, startQueryApi]) {
+    const piece = await start(config, ctx.logger);
+    ctx.defer(() => piece.stop());
+  }
+  const store = await createViewStore(readUrl);
+  ctx.defer(() => store.close());
+  const commandUrl = `http://127.0.0.1:${config.commandApiPort}`;
+  const queryUrl = `http://127.0.0.1:${config.queryApiPort}`;
+
+  await registerProducts(commandUrl, SKUS);
+  const { rows } = await write.pool.query<{ last: number }>('SELECT max(position)::bigint AS last FROM events');
+  await waitFor(async () => ((await store.checkpoint(PROJECTION))?.position ?? 0) >= rows[0].last, 30_000, 'registrations to show', 10);
+
+  const pending = new Set<Command>();
+  // The view's checkpoint so far; a command is visible once it covers the command's place in the log.
+  let applied = (await store.checkpoint(PROJECTION))?.orderKey ?? '';
+  const settle = (key: string) => {
+    if (key <= applied) return;
+    applied = key;
+    const now = performance.now();
+    for (const command of pending) {
+      if (command.key && command.key <= applied) {
+        command.visibleAt = now;
+        pending.delete(command);
+      }
+    }
+  };
+  // The projector announces each committed checkpoint on core NATS (what the query API waits on):
+  // no polling load on the read store, and the moment of the commit to within a message hop.
+  const nc = await connectNats(NATS_URL, 'bench-visibility');
+  ctx.defer(() => nc.close());
+  nc.subscribe(checkpointSubject(namespace), {
+    callback: (error, message) => {
+      if (error) return;
+      const notice = JSON.parse(message.string()) as CheckpointNotice;
+      if (notice.projection === PROJECTION) settle(notice.orderKey);
+    },
+  });
+  await nc.flush();
+  // A lost notice only delays a command; a slow re-read of the checkpoint settles it anyway.
+  let rechecking = true;
+  const recheck = (async () => {
+    while (rechecking) {
+      await sleep(250);
+      settle((await store.checkpoint(PROJECTION))?.orderKey ?? '');
+    }
+  })();
+  ctx.defer(async () => {
+    rechecking = false;
+    await recheck;
+  });
+
+  const receipts = new Map<string, number>();
+  let sent = 0;
+
+  async function measure(seconds: number, rate = RATE): Promise<VisibilityRun> {
+    const commands: Command[] = [];
+    const total = Math.round((seconds + WARM_UP_SECONDS) * rate);
+    const warmUp = WARM_UP_SECONDS * rate;
+    const inFlight: Promise<void>[] = [];
+    const failures: unknown[] = [];
+    const started = performance.now();
+    for (let i = 0; i < total; i++) {
+      const due = started + (i * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 1) await sleep(wait);
+      const sku = benchSku(sent++ % SKUS);
+      receipts.set(sku, (receipts.get(sku) ?? 0) + 1);
+      const command: Command = { sku, sentAt: performance.now(), measured: i >= warmUp };
+      commands.push(command);
+      pending.add(command);
+      inFlight.push(
+        jsonRequest<{ token: string }>('POST', `${commandUrl}/inventory/${sku}/receipts`, { quantity: 1 })
+          .then((res) => {
+            command.answeredAt = performance.now();
+            if (res.status !== 200) throw new Error(`receipt for ${sku}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+            const token = decodeToken(res.body.token);
+            if (!token) throw new Error(`receipt for ${sku}: no consistency token in ${JSON.stringify(res.body)}`);
+            command.key = orderKey(token.txId, token.position);
+            if (command.key <= applied) {
+              command.visibleAt = command.answeredAt;
+              pending.delete(command);
+            }
+          })
+          .catch((error) => {
+            failures.push(error);
+            pending.delete(command);
+          }),
+      );
+    }
+    const issuedIn = (performance.now() - started) / 1000;
+    await Promise.all(inFlight);
+    if (failures.length) throw new Error(`${failures.length} commands failed, first: ${String(failures[0])}`);
+    await waitFor(() => pending.size === 0, 30_000, 'every command to show in the view');
+    const measured = commands.filter((c) => c.measured);
+    return {
+      fromSent: percentiles(measured.map((c) => c.visibleAt! - c.sentAt)),
+      fromAnswer: percentiles(measured.map((c) => c.visibleAt! - c.answeredAt!)),
+      commandLatency: percentiles(measured.map((c) => c.answeredAt! - c.sentAt)),
+      measured: measured.length,
+      rate,
+      achievedRate: Math.round(total / issuedIn),
+      seconds,
+    };
+  }
+
+  async function check(): Promise<void> {
+    for (const sku of [benchSku(0), benchSku(SKUS - 1)]) {
+      const res = await jsonRequest<{ data?: { onHand?: number } } | undefined>('GET', `${queryUrl}/inventory/${sku}`);
+      if (res.status !== 200 || res.body?.data?.onHand !== receipts.get(sku)) {
+        throw new Error(`GET /inventory/${sku}: HTTP ${res.status}, onHand ${res.body?.data?.onHand}, expected ${receipts.get(sku)}`);
+      }
+    }
+  }
+
+  return { writePool: write.pool, writeUrl: write.url, measure, check };
+}
+
+export function describeRun(run: VisibilityRun): string {
+  return (
+    `${run.measured} commands measured at ${run.rate}/s (${run.achievedRate}/s achieved) over ${run.seconds} s after ${WARM_UP_SECONDS} s warm-up; ` +
+    `from the command's answer: p50 ${run.fromAnswer.p50.toFixed(1)} ms, p99 ${run.fromAnswer.p99.toFixed(1)} ms; ` +
+    `command latency p50 ${run.commandLatency.p50.toFixed(1)} ms, p99 ${run.commandLatency.p99.toFixed(1)} ms; ` +
+    `visibility max ${run.fromSent.max.toFixed(1)} ms`
+  );
+}
+
+function percentiles(values: number[]): Percentiles {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+  return { p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] };
+}
