@@ -157,4 +157,23 @@ describe('retries of resolved commands', () => {
     const { rows } = await system.writePool.query("SELECT count(*)::int AS n FROM events WHERE stream_id = 'stock-CP-RETRY'");
     expect(rows[0].n).toBe(3);
   });
+
+  it('replay a merge that wrote nothing, even after the field it matched changed again', async () => {
+    const etag = await readAfterRegistering('CP-RETRY-SAME');
+    await command('PATCH', '/products/CP-RETRY-SAME', { name: 'Big mug' }, { 'X-Actor': 'alice' });
+    const headers = { 'If-Match': etag, 'Idempotency-Key': 'cp-retry-same' };
+    const first = await command('PATCH', '/products/CP-RETRY-SAME', { name: 'Big mug' }, headers);
+    await command('PATCH', '/products/CP-RETRY-SAME', { name: 'Tall mug' }, { 'X-Actor': 'bob' });
+    const retry = await command('PATCH', '/products/CP-RETRY-SAME', { name: 'Big mug' }, headers);
+    expect({ status: first.status, version: first.body.version, resolution: first.headers.get('conflict-resolution') }).toEqual({
+      status: 200,
+      version: 2,
+      resolution: 'merged',
+    });
+    expect({ status: retry.status, body: retry.body, resolution: retry.headers.get('conflict-resolution') }).toEqual({
+      status: 200,
+      body: first.body,
+      resolution: 'merged',
+    });
+  });
 });

@@ -219,7 +219,9 @@ export class AggregateStore<Events extends AggregateEvents = EventStore> {
       const decision = await decide();
       const primary = decision.appends.find((a) => a.streamId === decision.streamId);
       const changed = decision.appends.some((a) => a.events.length > 0);
-      if (!changed) return this.unchanged(decision, primary?.expectedVersion ?? 0);
+      const unchanged = () => this.unchanged(decision, primary?.expectedVersion ?? 0);
+      // A stale command merged into nothing is not idempotent by itself (the field may move on): keep its answer for a retry.
+      if (!changed && !(idempotency && decision.resolution)) return unchanged();
       const answer = (r: AppendResult): CommandResult => {
         const version = r.versions[decision.streamId] ?? primary?.expectedVersion ?? 0;
         const at = r.events.length ? new Date(r.events[r.events.length - 1].recordedAt).getTime() : Date.now();
@@ -227,6 +229,10 @@ export class AggregateStore<Events extends AggregateEvents = EventStore> {
         return { id: decision.id, version, token, ...(decision.resolution && { resolution: decision.resolution }) };
       };
       try {
+        if (!changed) {
+          await this.events.append(decision.appends, { metadata, idempotency, response: unchanged });
+          return unchanged();
+        }
         return answer(await this.events.append(decision.appends, { metadata, idempotency, response: answer }));
       } catch (error) {
         if (error instanceof DuplicateRequest && idempotency) {

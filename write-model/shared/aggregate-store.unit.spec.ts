@@ -189,6 +189,22 @@ describe('AggregateStore: conflict policies under an outdated If-Match', () => {
     expect(events.appendCalls).toHaveLength(0);
   });
 
+  it('records a merge that changes nothing under its Idempotency-Key, so a retry after the field moved on replays it', async () => {
+    const { events, aggregates } = setUp();
+    events.commit(mugId, PRODUCT_STREAM, [registered, renamed('Big mug')]);
+    const body = { name: 'Big mug' };
+    const keyedEdit = context({
+      expectedVersion: 1,
+      idempotency: { scope: 'PATCH /products/{sku}', key: 'k-same', requestHash: requestHash(body) },
+    });
+    const first = await aggregates.handle(mug, edit(body), keyedEdit);
+    events.commit(mugId, PRODUCT_STREAM, [renamed('Tall mug')], { correlationId: 'c-9', actor: 'bob' });
+    const again = await aggregates.handle(mug, edit(body), keyedEdit);
+    expect(first).toMatchObject({ version: 2, resolution: 'merged' });
+    expect(again).toEqual(first);
+    expect(await events.readStream(mugId)).toMatchObject({ version: 3 });
+  });
+
   it('replays a rebased answer, resolution included, under its Idempotency-Key', async () => {
     const { events, aggregates } = setUp();
     events.commit(streamId, STOCK_STREAM, [received(2, 2), received(1, 3)]);
