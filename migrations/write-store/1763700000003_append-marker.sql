@@ -31,10 +31,13 @@ END $$;
 
 -- Statement-level and BEFORE: the marker is taken before the statement's first row is written,
 -- so any writer of events or streams (raw SQL included) takes it before its transaction id.
-CREATE TRIGGER events_append_marker BEFORE INSERT ON events
-  FOR EACH STATEMENT EXECUTE FUNCTION append_marker_trigger();
-CREATE TRIGGER streams_append_marker BEFORE INSERT OR UPDATE ON streams
-  FOR EACH STATEMENT EXECUTE FUNCTION append_marker_trigger();
+-- WHEN skips the function call once the transaction holds the marker (most appends' second trigger).
+CREATE TRIGGER events_append_marker BEFORE INSERT ON events FOR EACH STATEMENT
+  WHEN (current_setting('converge.append_marker', true) IS DISTINCT FROM 'held')
+  EXECUTE FUNCTION append_marker_trigger();
+CREATE TRIGGER streams_append_marker BEFORE INSERT OR UPDATE ON streams FOR EACH STATEMENT
+  WHEN (current_setting('converge.append_marker', true) IS DISTINCT FROM 'held')
+  EXECUTE FUNCTION append_marker_trigger();
 
 -- Every event of a transaction below the horizon is final: committed and visible to the next
 -- statement, or rolled back. Must run as a statement of its own, before the read that uses it:
