@@ -42,7 +42,7 @@ export async function startQueryApi(config: Config, logger: Logger): Promise<{ a
     mappers: [readModelProblem],
     openapi: QUERY_API,
   });
-  if (cache) serveFirst(app.getHttpServer() as Server, fastReads(CACHED_VIEWS, cache.cache, reader));
+  if (cache) serveFirst(app.getHttpServer() as Server, fastReads(CACHED_VIEWS, cache.cache, reader, store));
   await app.listen(config.queryApiPort, '0.0.0.0');
   logger.info({ port: config.queryApiPort }, 'query API listening');
   return {
