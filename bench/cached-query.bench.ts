@@ -139,6 +139,7 @@ export const cachedQueryBenchmark: Benchmark = {
     writing = false;
     await writer;
     const after = await cacheCounters(cachedUrl);
+    const redisState = (await jsonRequest('GET', `${cachedUrl}/health/ready`)).body?.details?.cache?.redis;
     const hits = after.hits - before.hits;
     const misses = after.misses - before.misses;
     const r = (side: keyof typeof sides) => totals[side].ops / totals[side].seconds;
@@ -147,7 +148,7 @@ export const cachedQueryBenchmark: Benchmark = {
         `${rounds} rounds of ${seconds} s per side in rotating order; ${Math.round(writeRate)} price changes/s committed and announced meanwhile`,
       `rates: cached ${rate(r('cached'), 'req/s')}, uncached ${rate(r('uncached'), 'req/s')}, bare express (Map, res.json) ${rate(r('express'), 'req/s')}, bare node:http ${rate(r('bare'), 'req/s')}`,
       `hit ratio ${(hits / Math.max(1, hits + misses) * 100).toFixed(1)}% (${hits.toLocaleString('en-US')} hits, ${(after.localHits - before.localHits).toLocaleString('en-US')} of them in-process, ` +
-        `${misses.toLocaleString('en-US')} store reads, during the cached rounds; ${after.views - before.views} whole-view invalidations, ${after.redisErrors - before.redisErrors} Redis errors or time-outs)`,
+        `${misses.toLocaleString('en-US')} store reads, during the cached rounds; ${after.views - before.views} whole-view invalidations, ${after.redisErrors - before.redisErrors} Redis errors or time-outs; Redis tier ${redisState} at the end)`,
     ];
     const row = (benchmark: string, baseline: keyof typeof sides, minimum: number, target: string, extra: string[] = []): BenchResult => ({
       benchmark,

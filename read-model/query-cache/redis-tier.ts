@@ -50,6 +50,8 @@ interface Scripts {
   cacheInvalidate(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<number>;
 }
 
+/** Tries of an invalidation that times out before the tier is degraded (and its entries voided). */
+const INVALIDATION_ATTEMPTS = 5;
 /** Consecutive read or write time-outs that mark the tier degraded. */
 const TIMEOUTS_BEFORE_DEGRADED = 3;
 
@@ -145,18 +147,29 @@ export class RedisTier {
     }
   }
 
-  /** Tombstones each [id, applied] of a collection. Resolves false (and degrades) when Redis could not be told. */
+  /**
+   * Tombstones each [id, applied] of a collection. A time-out is retried (the script is
+   * idempotent; the caller keeps distrusting these keys meanwhile); a failure, or time-outs to
+   * the end, degrade the tier and void every entry before it is used again. Resolves false then.
+   */
   async invalidate(collection: string, changes: [id: string, applied: string][]): Promise<boolean> {
     if (!changes.length) return true;
     if (!this.usable) return !(this.missed = true);
-    try {
-      const keys = changes.map(([id]) => this.entryKey(collection, id));
-      await this.client.cacheInvalidate(keys.length + 1, this.epochKey(collection), ...keys, this.options.ttlMs, ...changes.map(([, applied]) => applied));
-      return true;
-    } catch (error) {
-      this.missed = true; // it may or may not have run
-      this.fail(error);
-      return false;
+    const keys = changes.map(([id]) => this.entryKey(collection, id));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.cacheInvalidate(keys.length + 1, this.epochKey(collection), ...keys, this.options.ttlMs, ...changes.map(([, applied]) => applied));
+        return true;
+      } catch (error) {
+        const timedOut = error instanceof Error && /timed out/i.test(error.message);
+        if (timedOut && attempt < INVALIDATION_ATTEMPTS && this.usable) {
+          this.options.metrics.redisErrors.inc();
+          continue;
+        }
+        this.missed = true; // it may or may not have run
+        this.fail(error);
+        return false;
+      }
     }
   }
 
