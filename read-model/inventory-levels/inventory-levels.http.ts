@@ -55,12 +55,15 @@ export class InventoryLevelsController {
   })
   async get(@Query() _query: ConsistencyQuery, @Param('sku') sku: string, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     if (!SKU_PATTERN.test(sku)) throw validationProblem([{ field: 'sku', messages: ['not a valid sku'] }]);
-    const found = await this.views.cached(req, res, { projection: PROJECTION, collection: INVENTORY, id: sku }, async () => {
-      const stored = await this.store.get(INVENTORY, sku);
-      return stored ? { applied: stored.applied, answer: answerOf(stored.doc, stored.doc.version) } : null;
-    });
+    const found = await this.views.cached(req, res, { projection: PROJECTION, collection: INVENTORY, id: sku }, () => loadInventoryLevel(this.store, sku));
     if (!found) throw notFound(`inventory of ${sku}`);
     if (notModified(req, res, found.answer.etag)) return undefined;
     return { data: found.answer.data, view: found.view };
   }
+}
+
+/** A sku's stock levels as GET /inventory/{sku} answers them (also what the read cache's fast path loads). */
+export async function loadInventoryLevel(store: ViewStore, sku: string) {
+  const stored = await store.get(INVENTORY, sku);
+  return stored ? { applied: stored.applied, answer: answerOf(stored.doc, stored.doc.version) } : null;
 }

@@ -33,12 +33,15 @@ export class OrderSummaryController {
     resource: 'order 0b6f3c52-9d4e-4b8a-a1f7-5f2c8e9d7a31',
   })
   async get(@Query() _query: ConsistencyQuery, @Param('id', orderId) id: string, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
-    const found = await this.views.cached(req, res, { projection: orderSummaryProjection.name, collection: ORDERS, id }, async () => {
-      const stored = await this.store.get(ORDERS, id);
-      return stored ? { applied: stored.applied, answer: answerOf(stored.doc, stored.doc.version) } : null;
-    });
+    const found = await this.views.cached(req, res, { projection: orderSummaryProjection.name, collection: ORDERS, id }, () => loadOrderSummary(this.store, id));
     if (!found) throw notFound(`order ${id}`);
     if (notModified(req, res, found.answer.etag)) return undefined;
     return { data: found.answer.data, view: found.view };
   }
+}
+
+/** An order as GET /orders/{id} answers it (also what the read cache's fast path loads). */
+export async function loadOrderSummary(store: ViewStore, id: string) {
+  const stored = await store.get(ORDERS, id);
+  return stored ? { applied: stored.applied, answer: answerOf(stored.doc, stored.doc.version) } : null;
 }

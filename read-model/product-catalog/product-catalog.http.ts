@@ -65,14 +65,17 @@ export class ProductCatalogController {
   @ApiViewQuery({ operationId: 'getProduct', summary: 'Get a product', data: ProductResponse, shape: 'single', notFound: 'no product with this sku in the view', resource: 'product MUG-001' })
   async get(@Query() _query: ConsistencyQuery, @Param('sku') sku: string, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     if (!SKU_PATTERN.test(sku)) throw validationProblem([{ field: 'sku', messages: ['not a valid sku'] }]);
-    const found = await this.views.cached(req, res, { projection: PROJECTION, collection: PRODUCTS, id: sku }, async () => {
-      const stored = await this.store.get(PRODUCTS, sku);
-      return stored ? { applied: stored.applied, answer: answerOf(present(stored.doc), stored.doc.version) } : null;
-    });
+    const found = await this.views.cached(req, res, { projection: PROJECTION, collection: PRODUCTS, id: sku }, () => loadProduct(this.store, sku));
     if (!found) throw notFound(`product ${sku}`);
     if (notModified(req, res, found.answer.etag)) return undefined;
     return { data: found.answer.data, view: found.view };
   }
+}
+
+/** A product as GET /products/{sku} answers it (also what the read cache's fast path loads). */
+export async function loadProduct(store: ViewStore, sku: string) {
+  const stored = await store.get(PRODUCTS, sku);
+  return stored ? { applied: stored.applied, answer: answerOf(present(stored.doc), stored.doc.version) } : null;
 }
 
 /** The public shape of a product: the internal sort key stays inside. */

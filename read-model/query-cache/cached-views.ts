@@ -1,6 +1,12 @@
+import { SKU_PATTERN } from '../../src/contracts';
 import { INVENTORY } from '../inventory-levels/inventory-levels.projection';
+import { loadInventoryLevel } from '../inventory-levels/inventory-levels.http';
 import { ORDERS, orderSummaryProjection } from '../order-summary/order-summary.projection';
+import { loadOrderSummary } from '../order-summary/order-summary.http';
 import { PRODUCTS, productCatalogProjection } from '../product-catalog/product-catalog.projection';
+import { loadProduct } from '../product-catalog/product-catalog.http';
+import type { ViewStore } from '../view-store/view-store';
+import type { CachedAnswer } from './query-cache';
 
 /** The reads the cache serves: single documents at `<prefix><id>` (and the products' first page). */
 export interface CachedView {
@@ -8,10 +14,16 @@ export interface CachedView {
   collection: string;
   /** The GET route of one document, up to its id. */
   prefix: string;
+  /** Ids the route accepts (anything else is the route's 400, answered by Nest). */
+  valid(id: string): boolean;
+  /** The document as the route answers it: the same loader the Nest route uses. */
+  load(store: ViewStore, id: string): Promise<{ applied: string; answer: CachedAnswer } | null>;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export const CACHED_VIEWS: CachedView[] = [
-  { projection: productCatalogProjection.name, collection: PRODUCTS, prefix: '/products/' },
-  { projection: 'inventory-levels', collection: INVENTORY, prefix: '/inventory/' },
-  { projection: orderSummaryProjection.name, collection: ORDERS, prefix: '/orders/' },
+  { projection: productCatalogProjection.name, collection: PRODUCTS, prefix: '/products/', valid: (id) => SKU_PATTERN.test(id), load: loadProduct },
+  { projection: 'inventory-levels', collection: INVENTORY, prefix: '/inventory/', valid: (id) => SKU_PATTERN.test(id), load: loadInventoryLevel },
+  { projection: orderSummaryProjection.name, collection: ORDERS, prefix: '/orders/', valid: (id) => UUID.test(id), load: loadOrderSummary },
 ];

@@ -1,46 +1,64 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { viewHeaders, ViewReader } from '../query-api/view-response';
+import type { ViewStore } from '../view-store/view-store';
 import type { CachedView } from './cached-views';
-import { QueryCache, slot } from './query-cache';
+import { CacheHit, QueryCache, slot } from './query-cache';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 
 /**
- * Answers a GET of one cached document straight from the in-process tier, before express and
- * Nest see the request, with the very headers and body the Nest route gives. Only the plainest
- * requests qualify (no query string, no token, no body, an id as it is stored); anything else,
- * and every miss, goes on to the Nest routes, which validate, wait for tokens and answer errors.
+ * Answers a GET of one cached document from the cache (in-process hits without an await; Redis
+ * hits and misses through the same cache and loader as the Nest route), before express and Nest
+ * see the request, with the very headers and body the Nest route gives. Only the plainest
+ * requests qualify (no query string, no token, no body, a valid id as it is stored); anything
+ * else, an unknown document and any error go on to the Nest routes, which validate, wait for
+ * tokens and answer problem+json.
  */
-export function fastReads(views: CachedView[], cache: QueryCache, reader: ViewReader) {
-  return (req: IncomingMessage, res: ServerResponse): boolean => {
+export function fastReads(views: CachedView[], cache: QueryCache, reader: ViewReader, store: ViewStore): Handler {
+  return (req, res) => {
     const url = req.url;
     if (req.method !== 'GET' || !url || url.includes('?') || url.includes('%')) return false;
     const headers = req.headers;
     if (headers['consistency-token'] !== undefined || headers['content-length'] !== undefined || headers['transfer-encoding'] !== undefined) return false;
     const view = views.find((v) => url.startsWith(v.prefix));
     const id = view && url.slice(view.prefix.length);
-    if (!view || !id || id.includes('/')) return false;
+    if (!view || !id || id.includes('/') || !view.valid(id)) return false;
     const hit = cache.localHit(view.projection, slot(view.collection, id), undefined, false);
-    const meta = hit && reader.metaOf(view.projection, hit);
-    if (!hit || !meta) return false;
-    const etag = `"${hit.answer.etag}"`;
-    const common: [string, string][] = [['ETag', etag], ...viewHeaders(meta, false)];
-    if (matches(headers['if-none-match'], etag)) {
-      res.writeHead(304, common.flat()).end();
-      return true;
-    }
-    const body = `{"data":${hit.answer.json},"view":${JSON.stringify(meta)}}`;
-    res.writeHead(200, [['Content-Type', 'application/json; charset=utf-8'], ['Content-Length', String(Buffer.byteLength(body))], ...common].flat());
-    res.end(body);
-    return true;
+    if (hit && answer(req, res, reader, view, hit)) return true;
+    return cache.read({ projection: view.projection, collection: view.collection, id }, undefined, () => view.load(store, id)).then(
+      (read) => !!read && answer(req, res, reader, view, read),
+      () => false,
+    );
   };
 }
 
-/** Puts `fast` in front of the server's request handler (express). */
-export function serveFirst(server: Server, fast: (req: IncomingMessage, res: ServerResponse) => boolean): void {
+function answer(req: IncomingMessage, res: ServerResponse, reader: ViewReader, view: CachedView, hit: CacheHit): boolean {
+  const meta = reader.metaOf(view.projection, hit);
+  if (!meta) return false;
+  const etag = `"${hit.answer.etag}"`;
+  const common = ['ETag', etag, ...viewHeaders(meta, false).flat()];
+  if (matches(req.headers['if-none-match'], etag)) {
+    res.writeHead(304, common).end();
+    return true;
+  }
+  const body = `{"data":${hit.answer.json},"view":${JSON.stringify(meta)}}`;
+  res.writeHead(200, ['Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body)), ...common]);
+  res.end(body);
+  return true;
+}
+
+/** Puts `fast` in front of the server's request handler (express): what it does not answer goes on there. */
+export function serveFirst(server: Server, fast: Handler): void {
   const handlers = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
   server.removeAllListeners('request');
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (fast(req, res)) return;
+  const next = (req: IncomingMessage, res: ServerResponse) => {
     for (const handler of handlers) handler(req, res);
+  };
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const handled = fast(req, res);
+    if (handled === true) return;
+    if (handled === false) return next(req, res);
+    handled.then((done) => done || next(req, res), () => next(req, res));
   });
 }
 

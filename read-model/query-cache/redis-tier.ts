@@ -50,6 +50,11 @@ interface Scripts {
   cacheInvalidate(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<number>;
 }
 
+/** Tries of an invalidation that times out before the tier is degraded (and its entries voided). */
+const INVALIDATION_ATTEMPTS = 5;
+/** Consecutive read or write time-outs that mark the tier degraded. */
+const TIMEOUTS_BEFORE_DEGRADED = 3;
+
 export type RedisRead =
   | { hit: true; epoch: string; applied: string; validAt: string; body: string }
   | { hit: false; epoch: string };
@@ -81,6 +86,7 @@ export class RedisTier {
   private lastError = 'not connected yet';
   /** An invalidation or epoch change Redis did not get: its entries must not be trusted again as they are. */
   private missed = true;
+  private timeouts = 0;
   private probing?: NodeJS.Timeout;
   private closed = false;
 
@@ -116,10 +122,14 @@ export class RedisTier {
     if (!this.usable) return undefined;
     try {
       const [epoch, applied, validAt, body] = await this.client.cacheGet(this.entryKey(collection, id), this.epochKey(collection), randomUUID());
-      if (applied && validAt && body) return { hit: true, epoch: epoch!, applied, validAt, body };
+      if (applied && validAt && body) {
+        this.timeouts = 0;
+        return { hit: true, epoch: epoch!, applied, validAt, body };
+      }
+      this.timeouts = 0;
       return { hit: false, epoch: epoch! };
     } catch (error) {
-      this.fail(error);
+      this.fail(error, true);
       return undefined;
     }
   }
@@ -132,23 +142,34 @@ export class RedisTier {
       if (!written) this.options.metrics.staleSetsRejected.inc({ tier: 'redis' });
       return written === 1;
     } catch (error) {
-      this.fail(error);
+      this.fail(error, true);
       return false;
     }
   }
 
-  /** Tombstones each [id, applied] of a collection. Resolves false (and degrades) when Redis could not be told. */
+  /**
+   * Tombstones each [id, applied] of a collection. A time-out is retried (the script is
+   * idempotent; the caller keeps distrusting these keys meanwhile); a failure, or time-outs to
+   * the end, degrade the tier and void every entry before it is used again. Resolves false then.
+   */
   async invalidate(collection: string, changes: [id: string, applied: string][]): Promise<boolean> {
     if (!changes.length) return true;
     if (!this.usable) return !(this.missed = true);
-    try {
-      const keys = changes.map(([id]) => this.entryKey(collection, id));
-      await this.client.cacheInvalidate(keys.length + 1, this.epochKey(collection), ...keys, this.options.ttlMs, ...changes.map(([, applied]) => applied));
-      return true;
-    } catch (error) {
-      this.missed = true; // it may or may not have run
-      this.fail(error);
-      return false;
+    const keys = changes.map(([id]) => this.entryKey(collection, id));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.cacheInvalidate(keys.length + 1, this.epochKey(collection), ...keys, this.options.ttlMs, ...changes.map(([, applied]) => applied));
+        return true;
+      } catch (error) {
+        const timedOut = error instanceof Error && /timed out/i.test(error.message);
+        if (timedOut && attempt < INVALIDATION_ATTEMPTS && this.usable) {
+          this.options.metrics.redisErrors.inc();
+          continue;
+        }
+        this.missed = true; // it may or may not have run
+        this.fail(error);
+        return false;
+      }
     }
   }
 
@@ -172,9 +193,16 @@ export class RedisTier {
     return Promise.resolve();
   }
 
-  private fail(error: unknown): void {
+  /**
+   * A failed call degrades the tier; a read or write that only timed out does so once several
+   * did in a row (on a busy event loop a reply can come just after its timer): the read that
+   * timed out goes to the store, which is safe. A failed invalidation always degrades it.
+   */
+  private fail(error: unknown, tolerable = false): void {
     this.options.metrics.redisErrors.inc();
     this.lastError = error instanceof Error ? error.message : String(error);
+    if (tolerable && /timed out/i.test(this.lastError) && ++this.timeouts < TIMEOUTS_BEFORE_DEGRADED) return;
+    this.timeouts = 0;
     if (this.state === 'degraded') return;
     this.state = 'degraded';
     this.options.metrics.redisUp.set(0);

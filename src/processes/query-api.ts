@@ -47,7 +47,7 @@ export async function startQueryApi(
     openapi: QUERY_API,
     store: 'read store',
   });
-  if (cache) serveFirst(app.getHttpServer() as Server, fastReads(CACHED_VIEWS, cache.cache, reader));
+  if (cache) serveFirst(app.getHttpServer() as Server, fastReads(CACHED_VIEWS, cache.cache, reader, store));
   await app.listen(config.queryApiPort, '0.0.0.0');
   logger.info({ port: config.queryApiPort }, 'query API listening');
   return {
