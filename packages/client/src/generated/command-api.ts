@@ -381,8 +381,11 @@ export interface components {
             reason?: string;
         };
         DependencyHealth: {
-            /** @enum {string} */
-            status: "up" | "down";
+            /**
+             * @description `degraded`: serving without it (e.g. the read cache while Redis is down)
+             * @enum {string}
+             */
+            status: "up" | "down" | "degraded";
             /**
              * @description why it is down
              * @example ECONNREFUSED

@@ -464,8 +464,11 @@ export interface components {
             data: components["schemas"]["ProjectionStatusResponse"][];
         };
         DependencyHealth: {
-            /** @enum {string} */
-            status: "up" | "down";
+            /**
+             * @description `degraded`: serving without it (e.g. the read cache while Redis is down)
+             * @enum {string}
+             */
+            status: "up" | "down" | "degraded";
             /**
              * @description why it is down
              * @example ECONNREFUSED
