@@ -27,7 +27,7 @@ async function metric(system: TestSystem, name: string, labels = ''): Promise<nu
     .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
 }
 
-const cacheReady = async (system: TestSystem) => (await http('GET', `${system.queryUrl}/health/ready`)).body?.checks?.cache;
+const cacheReady = async (system: TestSystem) => (await http('GET', `${system.queryUrl}/health/ready`)).body?.details?.cache?.status;
 
 describe('read cache in the running system', () => {
   let system: TestSystem;
