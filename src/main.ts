@@ -85,7 +85,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdownGraceMs);
     // Last started, first stopped: the APIs stop taking work, consumers finish their batch, then connections close.
-    for (const { stop } of started.reverse()) await stop().catch((error) => logger.error({ err: error }, 'stop failed'));
+    for (const piece of started.reverse()) await piece.stop().catch((error) => logger.error({ err: error }, 'stop failed'));
     clearTimeout(deadline);
     logger.info('stopped');
     process.exit(0);
