@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { freshDatabase } from '../test/support/env';
 import { finished } from '../test/support/rebuild';
 import { freePort } from '../test/support/nats-server';
+import { eventually } from '../test/support/system';
 
 const MAIN = join(__dirname, '..', 'dist', 'src', 'main.js');
 
@@ -43,4 +45,25 @@ describe('process start-up failures', () => {
       '  SHUTDOWN_GRACE_MS: must be a positive integer',
     ]);
   });
+
+  it('says which NATS it is waiting for, while it waits, and still stops on SIGTERM', async () => {
+    const readStore = await freshDatabase('read-store');
+    try {
+      const nats = `nats://converge:s3cret@127.0.0.1:${closedPort}`;
+      const child = spawn(process.execPath, [MAIN, 'query-api'], {
+        env: { ...process.env, LOG_LEVEL: 'warn', READ_STORE_URL: readStore.url, NATS_URL: nats, QUERY_API_PORT: String(await freePort()) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const run = finished(child);
+      let stdout = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      await eventually(async () => stdout.includes('cannot reach NATS at'), 20_000, 'the NATS warning');
+      expect(stdout).toContain(`cannot reach NATS at nats://converge:***@127.0.0.1:${closedPort} yet, still trying; check NATS_URL`);
+      expect(stdout).not.toContain('s3cret');
+      child.kill('SIGTERM');
+      expect((await run).code).toBe(0);
+    } finally {
+      await readStore.drop();
+    }
+  }, 60_000);
 });
