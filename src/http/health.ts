@@ -23,6 +23,17 @@ export class DependencyHealth {
 
   @ApiPropertyOptional({ description: 'why it is down', example: 'ECONNREFUSED' })
   message?: string;
+
+  @ApiPropertyOptional({ description: "the read cache's Redis tier: `up` or `degraded: <reason>`", example: 'up' })
+  redis?: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'the read cache: per view, whether it is served from the cache (`in sync`) or from the store while resynchronising',
+    example: { 'product-catalog': 'in sync' },
+  })
+  views?: Record<string, string>;
 }
 
 function degraded(value: unknown): value is { status: 'degraded' } {

@@ -391,6 +391,20 @@ export interface components {
              * @example ECONNREFUSED
              */
             message?: string;
+            /**
+             * @description the read cache's Redis tier: `up` or `degraded: <reason>`
+             * @example up
+             */
+            redis?: string;
+            /**
+             * @description the read cache: per view, whether it is served from the cache (`in sync`) or from the store while resynchronising
+             * @example {
+             *       "product-catalog": "in sync"
+             *     }
+             */
+            views?: {
+                [key: string]: string;
+            };
         };
         LiveResponse: {
             /** @enum {string} */
