@@ -52,15 +52,19 @@ export async function startNatsServer(): Promise<PrivateNatsServer> {
 }
 
 async function launch(port: number, storeDir: string): Promise<ChildProcess> {
-  const child = spawn(NATS_SERVER_BIN, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], {
-    stdio: 'ignore',
-  });
+  return spawnListening(NATS_SERVER_BIN, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], port);
+}
+
+/** Starts a private server and resolves once it accepts connections on `port` (10 s at most). */
+export async function spawnListening(bin: string, args: string[], port: number): Promise<ChildProcess> {
+  const name = bin.split('/').pop();
+  const child = spawn(bin, args, { stdio: 'ignore' });
   const deadline = Date.now() + 10_000;
   while (!(await accepts(port))) {
-    if (child.exitCode !== null) throw new Error(`nats-server exited with ${child.exitCode} on port ${port}`);
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} on port ${port}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`nats-server did not listen on port ${port} within 10 s`);
+      throw new Error(`${name} did not listen on port ${port} within 10 s`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
