@@ -1,4 +1,6 @@
 import { cleanEnv, port, str, makeValidator, EnvError } from 'envalid';
+import type { IdentitySettings } from './identity/authenticator';
+import { DEV_KEY_PATTERN } from './identity/dev-key';
 
 const storeUrl = makeValidator<string>((value) => {
   if (!/^(mongodb(\+srv)?|postgres(ql)?):\/\//.test(value)) {
@@ -27,6 +29,27 @@ const natsServers = makeValidator<string>((value) => {
 const redisUrl = makeValidator<string>((value) => {
   if (!/^rediss?:\/\/[^\s]+$/.test(value)) throw new EnvError('must be a redis:// or rediss:// URL');
   return value;
+});
+
+const jwksUrl = makeValidator<string>((value) => {
+  if (value && (!/^https?:\/\//.test(value) || !URL.canParse(value))) throw new EnvError('must be an http(s):// URL');
+  return value;
+});
+
+const devKey = makeValidator<string>((value) => {
+  if (value && !DEV_KEY_PATTERN.test(value)) throw new EnvError('must be at least 43 base64url characters (32 random bytes)');
+  return value;
+});
+
+/** `*` or exact origins such as https://shop.example.com. */
+const origins = makeValidator<string[]>((value) => {
+  const list = value
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  const bad = list.filter((o) => o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o));
+  if (bad.length) throw new EnvError(`must be "*" or origins such as https://shop.example.com (not ${bad.join(', ')})`);
+  return list;
 });
 
 const namespace = makeValidator<string>((value) => {
@@ -70,13 +93,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       PAYMENT_GATEWAY_TIMEOUT_MS: positive({ default: 2_000, desc: 'longest single call to the payment gateway' }),
       PROJECTION_BATCH_DELAY_MS: count({ default: 0, desc: 'pause before each projector batch: slows views on purpose (demos, tests)' }),
       SHUTDOWN_GRACE_MS: positive({ default: 10_000, desc: 'longest a stopping process waits for in-flight work before it exits anyway' }),
-      SHUTDOWN_DRAIN_DELAY_MS: count({ default: 0, desc: 'how long a stopping API answers 503 on /health/ready before it stops accepting' }),
+      SHUTDOWN_DRAIN_DELAY_MS: count({
+        default: 0,
+        desc: 'how long a stopping API answers 503 on /health/ready before it stops accepting',
+      }),
       REDIS_URL: redisUrl({ default: 'redis://127.0.0.1:6379', desc: "the query API's shared read cache" }),
       CACHE: str({ default: 'on', choices: ['on', 'off'], desc: 'the query API read cache (Redis + in-process LRU)' }),
       CACHE_TTL_MS: positive({ default: 300_000, desc: 'safety-net expiry of cache entries; invalidation is by events' }),
       CACHE_LOCAL_MAX: count({ default: 5_000, desc: 'documents in the in-process LRU in front of Redis (0: none)' }),
       CACHE_REDIS_TIMEOUT_MS: positive({ default: 50, desc: 'longest Redis call before the cache reads the store instead' }),
       CACHE_KEY_PREFIX: str({ default: '', desc: 'prefix of every Redis key (default: "<CONVERGE_NAMESPACE>:cache:")' }),
+      // Identity and the edge (issue 16).
+      AUTH_JWKS_URL: jwksUrl({ default: '', desc: "production: the identity provider's JWKS; needs AUTH_ISSUER and AUTH_AUDIENCE" }),
+      AUTH_ISSUER: str({ default: '', desc: 'the accepted `iss` (development: converge-dev)' }),
+      AUTH_AUDIENCE: str({ default: '', desc: 'the accepted `aud` (development: converge)' }),
+      AUTH_DEV_KEY: devKey({ default: '', desc: 'development signing secret (base64url, ≥ 32 bytes); empty: .converge/dev-signing-key' }),
+      AUTH_ROLE_CLAIM: str({ default: 'role', desc: 'the token claim that carries the role' }),
+      HOST: str({ default: '0.0.0.0', desc: 'the interface the two APIs bind' }),
+      CORS_ORIGINS: origins({ default: [], desc: 'comma-separated origins allowed cross-origin calls (empty: none)' }),
+      RATE_LIMIT_REQUESTS: count({ default: 1_200, desc: 'requests per client address per window on each API (0: off)' }),
+      RATE_LIMIT_WINDOW_SECONDS: positive({ default: 60 }),
     },
     {
       reporter: ({ errors }) => {
@@ -103,6 +139,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     paymentGatewayTimeoutMs: raw.PAYMENT_GATEWAY_TIMEOUT_MS,
     shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,
     shutdownDrainDelayMs: raw.SHUTDOWN_DRAIN_DELAY_MS,
+    identity: identitySettings(raw),
+    edge: {
+      host: raw.HOST,
+      corsOrigins: raw.CORS_ORIGINS,
+      rateLimit: { requests: raw.RATE_LIMIT_REQUESTS, windowSeconds: raw.RATE_LIMIT_WINDOW_SECONDS },
+    },
     cache: {
       enabled: raw.CACHE === 'on',
       redisUrl: raw.REDIS_URL,
@@ -115,6 +157,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
 }
 
 export type Config = ReturnType<typeof loadConfig>;
+
+/** Production (a JWKS) must name who issues the tokens and for whom: a token for another service is refused. */
+function identitySettings(raw: {
+  AUTH_JWKS_URL: string;
+  AUTH_ISSUER: string;
+  AUTH_AUDIENCE: string;
+  AUTH_DEV_KEY: string;
+  AUTH_ROLE_CLAIM: string;
+}): IdentitySettings {
+  if (raw.AUTH_JWKS_URL && (!raw.AUTH_ISSUER || !raw.AUTH_AUDIENCE)) {
+    throw new ConfigError('Invalid configuration:\n  AUTH_ISSUER, AUTH_AUDIENCE: required with AUTH_JWKS_URL');
+  }
+  return {
+    jwksUrl: raw.AUTH_JWKS_URL,
+    issuer: raw.AUTH_ISSUER,
+    audience: raw.AUTH_AUDIENCE,
+    devKey: raw.AUTH_DEV_KEY,
+    roleClaim: raw.AUTH_ROLE_CLAIM,
+  };
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

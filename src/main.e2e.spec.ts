@@ -6,6 +6,7 @@ import { connectNats, eventStreamName } from './nats';
 import { dropDatabase } from './postgres';
 import { databaseUrl, NATS_URL, uniqueName } from '../test/support/env';
 import { freePort } from '../test/support/nats-server';
+import { ANONYMOUS, TEST_DEV_KEY } from '../test/support/auth';
 import { eventually, http } from '../test/support/system';
 
 const MAIN = join(__dirname, '..', 'dist', 'src', 'main.js');
@@ -29,6 +30,8 @@ describe('npm start', () => {
       COMMAND_API_PORT: String(await freePort()),
       QUERY_API_PORT: String(await freePort()),
       LOG_LEVEL: 'warn',
+      // The run's key, so that http()'s admin token verifies (the banner's tokens are checked below).
+      AUTH_DEV_KEY: TEST_DEV_KEY,
     });
     commandUrl = `http://127.0.0.1:${env.COMMAND_API_PORT}`;
     queryUrl = `http://127.0.0.1:${env.QUERY_API_PORT}`;
@@ -59,6 +62,24 @@ describe('npm start', () => {
     expect(catalog.data.map((p: { sku: string }) => p.sku)).toContain('MUG-001');
     expect((await http('GET', `${queryUrl}/health/ready`)).status).toBe(200);
     expect((await http('GET', `${commandUrl}/health/ready`)).status).toBe(200);
+  });
+
+  it('prints a staff and a demo customer token that work as the README uses them', async () => {
+    const staff = /export TOKEN=(\S+)/.exec(output)?.[1];
+    const customer = /export CUSTOMER_TOKEN=(\S+)/.exec(output)?.[1];
+    expect({ staff: !!staff, customer: !!customer }).toEqual({ staff: true, customer: true });
+    const created = await http(
+      'POST',
+      `${commandUrl}/products`,
+      { sku: 'E2E-TOKEN', name: 'Token mug', price: { amount: 100, currency: 'EUR' } },
+      { authorization: `Bearer ${staff}` },
+    );
+    expect(created.status).toBe(201);
+    const mine = await http('GET', `${queryUrl}/customers/cust-42/orders`, undefined, { authorization: `Bearer ${customer}` });
+    expect(mine.status).toBe(200);
+    const theirs = await http('GET', `${queryUrl}/customers/cust-7/orders`, undefined, { authorization: `Bearer ${customer}` });
+    expect(theirs.status).toBe(404);
+    expect((await http('GET', `${queryUrl}/projections`, undefined, { authorization: ANONYMOUS })).status).toBe(401);
   });
 
   it('shows a product registered through the command API in the query API, and says how long it took', async () => {

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConfigError, loadConfig } from './config';
+import { Config, ConfigError, loadConfig } from './config';
+import { defaultSubject, DEMO_CUSTOMER, mintDevToken } from './identity/authenticator';
 import { createLogger } from './logger';
 import { createPool, migrate, redact } from './postgres';
 import { startCommandApi } from './processes/command-api';
@@ -49,10 +50,12 @@ async function main(): Promise<void> {
   if (run('command-api')) started.push(await writeStore(() => startCommandApi(config, logger.child({ process: 'command-api' }))));
   if (run('relay')) started.push(await writeStore(() => startRelay(config, logger.child({ process: 'relay' }))));
   if (run('projector')) started.push(await readStore(() => startProjector(config, logger.child({ process: 'projector' }))));
-  if (run('process-manager')) started.push(await writeStore(() => startProcessManager(config, logger.child({ process: 'process-manager' }))));
+  if (run('process-manager'))
+    started.push(await writeStore(() => startProcessManager(config, logger.child({ process: 'process-manager' }))));
   if (run('query-api')) started.push(await readStore(() => startQueryApi(config, logger.child({ process: 'query-api' }))));
 
   if (which === 'all') {
+    const tokens = await demoTokens(config);
     console.log(
       [
         '',
@@ -62,7 +65,9 @@ async function main(): Promise<void> {
         `  write store  ${redact(config.databaseUrl)}`,
         `  read store   ${redact(config.readStoreUrl)}`,
         `  NATS         ${redact(config.natsUrl)} (namespace ${config.namespace})`,
+        ...tokens,
         'Try: curl localhost:' + config.queryApiPort + '/products',
+        `     curl -H "Authorization: Bearer $TOKEN" localhost:${config.queryApiPort}/projections`,
         'Press Ctrl-C to stop.',
         '',
       ].join('\n'),
@@ -104,3 +109,16 @@ main().catch((error) => {
   if (!(error instanceof UnreachableError) && /^(debug|trace)$/.test(process.env.LOG_LEVEL ?? '')) console.error(error);
   process.exit(1);
 });
+
+/** Ready-to-paste development tokens (12 h): a staff user and the demo customer. None with a JWKS: the provider issues them. */
+async function demoTokens(config: Config): Promise<string[]> {
+  if (config.identity.jwksUrl) return ['Tokens: from your identity provider (AUTH_JWKS_URL).'];
+  const ttlSeconds = 12 * 3600;
+  const staff = await mintDevToken(config.identity, { role: 'admin', subject: defaultSubject('admin'), ttlSeconds });
+  const customer = await mintDevToken(config.identity, { role: 'customer', subject: DEMO_CUSTOMER, ttlSeconds });
+  return [
+    'Development tokens (12 h; more with npx converge token --role <role>):',
+    `  staff (admin)          export TOKEN=${staff}`,
+    `  customer ${DEMO_CUSTOMER}     export CUSTOMER_TOKEN=${customer}`,
+  ];
+}

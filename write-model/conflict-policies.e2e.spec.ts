@@ -1,5 +1,6 @@
 import { http, startTestSystem, TestSystem } from '../test/support/system';
 
+import { testToken } from '../test/support/auth';
 /** Two clients that read the same version and write concurrently, through the running system. */
 let system: TestSystem;
 const command = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
@@ -13,7 +14,12 @@ afterAll(() => system?.dispose());
 
 /** Registers a product and reads it back from the query API: the ETag both clients will send as If-Match. */
 async function readAfterRegistering(sku: string): Promise<string> {
-  const registered = await command('POST', '/products', { sku, name: 'Mug', description: 'White', price: { amount: 900, currency: 'EUR' } });
+  const registered = await command('POST', '/products', {
+    sku,
+    name: 'Mug',
+    description: 'White',
+    price: { amount: 900, currency: 'EUR' },
+  });
   expect(registered.status).toBe(201);
   const read = await http('GET', `${system.queryUrl}/products/${sku}`, undefined, { 'Consistency-Token': registered.body.token });
   expect(read.status).toBe(200);
@@ -34,8 +40,18 @@ describe('concurrent edits of one product from the same version', () => {
   it('apply both when they change different fields, and the view shows both', async () => {
     const etag = await readAfterRegistering('CP-DISJOINT');
     const [name, description] = await Promise.all([
-      command('PATCH', '/products/CP-DISJOINT', { name: 'Big mug' }, { 'If-Match': etag, 'X-Actor': 'alice' }),
-      command('PATCH', '/products/CP-DISJOINT', { description: 'Blue' }, { 'If-Match': etag, 'X-Actor': 'bob' }),
+      command(
+        'PATCH',
+        '/products/CP-DISJOINT',
+        { name: 'Big mug' },
+        { 'If-Match': etag, authorization: await testToken('catalog', 'alice') },
+      ),
+      command(
+        'PATCH',
+        '/products/CP-DISJOINT',
+        { description: 'Blue' },
+        { 'If-Match': etag, authorization: await testToken('catalog', 'bob') },
+      ),
     ]);
     expect([name.status, description.status]).toEqual([200, 200]);
     expect([name.body.version, description.body.version].sort()).toEqual([2, 3]);
@@ -49,8 +65,18 @@ describe('concurrent edits of one product from the same version', () => {
   it('apply one and refuse the other with both values when they set one field differently', async () => {
     const etag = await readAfterRegistering('CP-SAME-FIELD');
     const answers = await Promise.all([
-      command('PATCH', '/products/CP-SAME-FIELD', { name: 'Big mug' }, { 'If-Match': etag, 'X-Actor': 'alice' }),
-      command('PATCH', '/products/CP-SAME-FIELD', { name: 'Tall mug' }, { 'If-Match': etag, 'X-Actor': 'bob' }),
+      command(
+        'PATCH',
+        '/products/CP-SAME-FIELD',
+        { name: 'Big mug' },
+        { 'If-Match': etag, authorization: await testToken('catalog', 'alice') },
+      ),
+      command(
+        'PATCH',
+        '/products/CP-SAME-FIELD',
+        { name: 'Tall mug' },
+        { 'If-Match': etag, authorization: await testToken('catalog', 'bob') },
+      ),
     ]);
     expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
     const won = answers.find((a) => a.status === 200)!;
@@ -84,10 +110,12 @@ describe('concurrent edits of one product from the same version', () => {
 
   it('refuses a detail edit sent from before a discontinuation: discontinuation wins', async () => {
     const etag = await readAfterRegistering('CP-RETIRED');
-    await command('POST', '/products/CP-RETIRED/discontinue', undefined, { 'X-Actor': 'dana' });
+    await command('POST', '/products/CP-RETIRED/discontinue', undefined, { authorization: await testToken('catalog', 'dana') });
     const edit = await command('PATCH', '/products/CP-RETIRED', { description: 'Blue' }, { 'If-Match': etag });
     expect(edit.status).toBe(409);
-    expect(edit.body).toEqual(expect.objectContaining({ reason: 'product-discontinued', discontinuedInVersion: 2, discontinuedBy: 'dana' }));
+    expect(edit.body).toEqual(
+      expect.objectContaining({ reason: 'product-discontinued', discontinuedInVersion: 2, discontinuedBy: 'dana' }),
+    );
   });
 
   it('keeps money strict: a price change from an outdated version is a 412', async () => {
@@ -116,7 +144,10 @@ describe('concurrent stock adjustments from the same version', () => {
     expect(answers.map((a) => a.status)).toEqual([200, 200]);
     expect(answers.map((a) => a.headers.get('conflict-resolution') ?? 'none').sort()).toEqual(['none', 'rebased']);
     const last = answers.reduce((a, b) => (a.body.version > b.body.version ? a : b));
-    const level = await http('GET', `${system.queryUrl}/inventory/CP-STOCK`, undefined, { 'Consistency-Token': last.body.token, Prefer: 'wait=10' });
+    const level = await http('GET', `${system.queryUrl}/inventory/CP-STOCK`, undefined, {
+      'Consistency-Token': last.body.token,
+      Prefer: 'wait=10',
+    });
     expect(level.body.data).toEqual(expect.objectContaining({ onHand: 3, available: 3 }));
   });
 
@@ -140,7 +171,12 @@ describe('retries of resolved commands', () => {
     await command('PATCH', '/products/CP-RETRY', { description: 'Green' });
     const retry = await command('PATCH', '/products/CP-RETRY', { description: 'Blue' }, headers);
     expect(first.headers.get('conflict-resolution')).toBe('merged');
-    expect({ status: retry.status, body: retry.body, resolution: retry.headers.get('conflict-resolution'), etag: retry.headers.get('etag') }).toEqual({
+    expect({
+      status: retry.status,
+      body: retry.body,
+      resolution: retry.headers.get('conflict-resolution'),
+      etag: retry.headers.get('etag'),
+    }).toEqual({
       status: 200,
       body: first.body,
       resolution: 'merged',
@@ -153,17 +189,20 @@ describe('retries of resolved commands', () => {
     const rebased = await command('POST', '/inventory/CP-RETRY/adjustments', { quantity: -2, reason: 'count' }, keyed);
     const again = await command('POST', '/inventory/CP-RETRY/adjustments', { quantity: -2, reason: 'count' }, keyed);
     expect(rebased.headers.get('conflict-resolution')).toBe('rebased');
-    expect({ body: again.body, resolution: again.headers.get('conflict-resolution') }).toEqual({ body: rebased.body, resolution: 'rebased' });
+    expect({ body: again.body, resolution: again.headers.get('conflict-resolution') }).toEqual({
+      body: rebased.body,
+      resolution: 'rebased',
+    });
     const { rows } = await system.writePool.query("SELECT count(*)::int AS n FROM events WHERE stream_id = 'stock-CP-RETRY'");
     expect(rows[0].n).toBe(3);
   });
 
   it('replay a merge that wrote nothing, even after the field it matched changed again', async () => {
     const etag = await readAfterRegistering('CP-RETRY-SAME');
-    await command('PATCH', '/products/CP-RETRY-SAME', { name: 'Big mug' }, { 'X-Actor': 'alice' });
+    await command('PATCH', '/products/CP-RETRY-SAME', { name: 'Big mug' }, { authorization: await testToken('catalog', 'alice') });
     const headers = { 'If-Match': etag, 'Idempotency-Key': 'cp-retry-same' };
     const first = await command('PATCH', '/products/CP-RETRY-SAME', { name: 'Big mug' }, headers);
-    await command('PATCH', '/products/CP-RETRY-SAME', { name: 'Tall mug' }, { 'X-Actor': 'bob' });
+    await command('PATCH', '/products/CP-RETRY-SAME', { name: 'Tall mug' }, { authorization: await testToken('catalog', 'bob') });
     const retry = await command('PATCH', '/products/CP-RETRY-SAME', { name: 'Big mug' }, headers);
     expect({ status: first.status, version: first.body.version, resolution: first.headers.get('conflict-resolution') }).toEqual({
       status: 200,

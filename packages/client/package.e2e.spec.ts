@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { bare, testToken } from '../../test/support/auth';
 import { startTestSystem, TestSystem } from '../../test/support/system';
 
 const exec = promisify(execFile);
@@ -12,8 +13,8 @@ const TSC = resolve(PACKAGE, '..', '..', 'node_modules', 'typescript', 'bin', 't
 // A consumer's own code: strict, resolved through the package's `exports` as Node does.
 const CONSUMER = `import { ConvergeClient, ConvergeProblemError, type CommandResult, type Product } from '@converge/client';
 
-export async function registerAndRead(commandUrl: string, queryUrl: string) {
-  const client = new ConvergeClient({ commandUrl, queryUrl, wait: 5 });
+export async function registerAndRead(commandUrl: string, queryUrl: string, token: string) {
+  const client = new ConvergeClient({ commandUrl, queryUrl, wait: 5, token });
   const registered: CommandResult = await client.registerProduct({ sku: 'PKG-MUG', name: 'Packed mug', price: { amount: 1500, currency: 'EUR' } });
   const product: Product = (await client.getProduct('PKG-MUG', { after: registered.token })).data;
   const missing = await client.getOrder('00000000-0000-4000-8000-000000000000').catch((error: unknown) => error);
@@ -25,7 +26,15 @@ const MISUSE = `import { ConvergeClient } from '@converge/client';
 export const misuse = (client: ConvergeClient) => client.registerProduct({ sku: 'PKG-BAD', price: { amount: 1, currency: 'EUR' } });
 `;
 const TSCONFIG = {
-  compilerOptions: { strict: true, target: 'ES2022', module: 'node16', moduleResolution: 'node16', lib: ['ES2022', 'DOM'], types: [], outDir: 'out' },
+  compilerOptions: {
+    strict: true,
+    target: 'ES2022',
+    module: 'node16',
+    moduleResolution: 'node16',
+    lib: ['ES2022', 'DOM'],
+    types: [],
+    outDir: 'out',
+  },
   files: ['consumer.ts'],
 };
 
@@ -39,7 +48,10 @@ describe('@converge/client package', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'converge-client-package-'));
-    system = await startTestSystem({ pieces: ['command-api', 'relay', 'projector', 'query-api'], env: { PROJECTION_BATCH_DELAY_MS: '300' } });
+    system = await startTestSystem({
+      pieces: ['command-api', 'relay', 'projector', 'query-api'],
+      env: { PROJECTION_BATCH_DELAY_MS: '300' },
+    });
   });
   afterAll(async () => {
     await system?.dispose();
@@ -66,12 +78,18 @@ describe('@converge/client package', () => {
     // Older projects resolve through `main` and `types` instead of `exports`.
     await run(process.execPath, [TSC, '-p', '.', '--noEmit', '--module', 'commonjs', '--moduleResolution', 'node10'], project);
     // The types are real, not `any`: a product without a name does not compile.
-    const misuse = await run(process.execPath, [TSC, '-p', 'tsconfig.misuse.json', '--noEmit'], project).catch((error: { stdout: string }) => error);
+    const misuse = await run(process.execPath, [TSC, '-p', 'tsconfig.misuse.json', '--noEmit'], project).catch(
+      (error: { stdout: string }) => error,
+    );
     expect(misuse.stdout).toMatch(/misuse\.ts\(3,\d+\): error TS2345:[\s\S]*Property 'name' is missing/);
 
     await run(process.execPath, [TSC, '-p', '.'], project);
-    const main = `require('./out/consumer.js').registerAndRead(process.argv[1], process.argv[2]).then((r) => console.log(JSON.stringify(r)))`;
-    const { stdout } = await run(process.execPath, ['-e', main, system.commandUrl, system.queryUrl], project);
+    const main = `require('./out/consumer.js').registerAndRead(process.argv[1], process.argv[2], process.argv[3]).then((r) => console.log(JSON.stringify(r)))`;
+    const { stdout } = await run(
+      process.execPath,
+      ['-e', main, system.commandUrl, system.queryUrl, bare(await testToken('admin'))],
+      project,
+    );
     expect(JSON.parse(stdout)).toEqual({ etag: '"1"', name: 'Packed mug', available: 0, missing: 'not-found' });
   }, 180_000);
 });

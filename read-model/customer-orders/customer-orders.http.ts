@@ -1,3 +1,4 @@
+import { Allowed } from '../../src/http/access';
 import { PageQuery } from '../query-api/consistency.query';
 import { Controller, Get, Inject, Param, Query, Res, Req } from '@nestjs/common';
 import { ApiParam, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
@@ -30,6 +31,7 @@ export class CustomerOrdersController {
 
   /** A customer's orders, newest first. */
   @Get(':id/orders')
+  @Allowed('GET /customers/{id}/orders')
   @ApiParam({ name: 'id', description: 'the customer id', schema: { type: 'string', pattern: CUSTOMER_ID.source, example: 'cust-42' } })
   @ApiViewQuery({
     operationId: 'listCustomerOrders',
@@ -37,7 +39,12 @@ export class CustomerOrdersController {
     data: CustomerOrderResponse,
     shape: 'page',
   })
-  async list(@Param('id') customerId: string, @Query() query: CustomerOrdersQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+  async list(
+    @Param('id') customerId: string,
+    @Query() query: CustomerOrdersQuery,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     if (!CUSTOMER_ID.test(customerId)) {
       throw validationProblem([{ field: 'id', messages: ['customer id must be 1-64 letters, digits, "_" or "-"'] }]);
     }

@@ -1,10 +1,11 @@
+import { Allowed } from '../../src/http/access';
 import { ConsistencyQuery } from '../query-api/consistency.query';
 import { Controller, Get, Inject, Query, Res, Req } from '@nestjs/common';
 import { ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Matches } from 'class-validator';
 import type { Request, Response } from 'express';
 import { validationProblem } from '../../src/http/problem';
-import {ViewReader} from '../query-api/view-response';
+import { ViewReader } from '../query-api/view-response';
 import { type ViewStore, VIEW_STORE } from '../view-store/view-store';
 import { ApiViewQuery } from '../query-api/view.openapi';
 import { DAILY_SALES, dailySalesProjection, DailySalesView, Revenue } from './daily-sales.projection';
@@ -32,6 +33,7 @@ export class DailySalesController {
   ) {}
 
   @Get('daily-sales')
+  @Allowed('GET /reports/daily-sales')
   @ApiViewQuery({
     operationId: 'getDailySales',
     summary: 'Confirmed sales per UTC day, with totals',
@@ -70,7 +72,8 @@ export class DailySalesController {
 
 function totals(days: DailySalesView[]) {
   const revenue: Revenue = {};
-  for (const day of days) for (const [currency, amount] of Object.entries(day.revenue)) revenue[currency] = (revenue[currency] ?? 0) + amount;
+  for (const day of days)
+    for (const [currency, amount] of Object.entries(day.revenue)) revenue[currency] = (revenue[currency] ?? 0) + amount;
   return {
     orders: days.reduce((sum, d) => sum + d.orders, 0),
     units: days.reduce((sum, d) => sum + d.units, 0),

@@ -1,3 +1,4 @@
+import { Allowed } from '../../src/http/access';
 import { Controller, Get, Inject, Param, Query, Res, Req } from '@nestjs/common';
 import { ApiParam, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
@@ -29,6 +30,7 @@ export class InventoryLevelsController {
   ) {}
 
   @Get()
+  @Allowed('GET /inventory')
   @ApiViewQuery({
     operationId: 'listInventory',
     summary: 'List stock levels by sku',
@@ -44,6 +46,7 @@ export class InventoryLevelsController {
   }
 
   @Get(':sku')
+  @Allowed('GET /inventory/{sku}')
   @ApiParam({ name: 'sku', schema: SKU_PARAM_SCHEMA })
   @ApiViewQuery({
     operationId: 'getInventory',
@@ -55,7 +58,9 @@ export class InventoryLevelsController {
   })
   async get(@Query() _query: ConsistencyQuery, @Param('sku') sku: string, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     if (!SKU_PATTERN.test(sku)) throw validationProblem([{ field: 'sku', messages: ['not a valid sku'] }]);
-    const found = await this.views.cached(req, res, { projection: PROJECTION, collection: INVENTORY, id: sku }, () => loadInventoryLevel(this.store, sku));
+    const found = await this.views.cached(req, res, { projection: PROJECTION, collection: INVENTORY, id: sku }, () =>
+      loadInventoryLevel(this.store, sku),
+    );
     if (!found) throw notFound(`inventory of ${sku}`);
     if (notModified(req, res, found.answer.etag)) return undefined;
     return { data: found.answer.data, view: found.view };

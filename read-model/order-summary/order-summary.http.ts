@@ -1,3 +1,4 @@
+import { Allowed } from '../../src/http/access';
 import { Controller, Get, Inject, Param, ParseUUIDPipe, Query, Req, Res } from '@nestjs/common';
 import { ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
@@ -23,6 +24,7 @@ export class OrderSummaryController {
   ) {}
 
   @Get(':id')
+  @Allowed('GET /orders/{id}')
   @ApiParam({ name: 'id', schema: { type: 'string', format: 'uuid' } })
   @ApiViewQuery({
     operationId: 'getOrder',
@@ -32,8 +34,15 @@ export class OrderSummaryController {
     notFound: 'no order with this id in the view (send the consistency token of POST /orders to wait for it)',
     resource: 'order 0b6f3c52-9d4e-4b8a-a1f7-5f2c8e9d7a31',
   })
-  async get(@Query() _query: ConsistencyQuery, @Param('id', orderId) id: string, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
-    const found = await this.views.cached(req, res, { projection: orderSummaryProjection.name, collection: ORDERS, id }, () => loadOrderSummary(this.store, id));
+  async get(
+    @Query() _query: ConsistencyQuery,
+    @Param('id', orderId) id: string,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const found = await this.views.cached(req, res, { projection: orderSummaryProjection.name, collection: ORDERS, id }, () =>
+      loadOrderSummary(this.store, id),
+    );
     if (!found) throw notFound(`order ${id}`);
     if (notModified(req, res, found.answer.etag)) return undefined;
     return { data: found.answer.data, view: found.view };

@@ -1,3 +1,4 @@
+import { Allowed } from '../../src/http/access';
 import { Controller, Get, Inject, Param, Query, Res, Req } from '@nestjs/common';
 import { ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
@@ -24,6 +25,7 @@ export class ProductCatalogController {
   ) {}
 
   @Get()
+  @Allowed('GET /products')
   @ApiViewQuery({
     operationId: 'listProducts',
     summary: 'List products with live availability',
@@ -61,11 +63,21 @@ export class ProductCatalogController {
   }
 
   @Get(':sku')
+  @Allowed('GET /products/{sku}')
   @ApiParam({ name: 'sku', schema: SKU_PARAM_SCHEMA })
-  @ApiViewQuery({ operationId: 'getProduct', summary: 'Get a product', data: ProductResponse, shape: 'single', notFound: 'no product with this sku in the view', resource: 'product MUG-001' })
+  @ApiViewQuery({
+    operationId: 'getProduct',
+    summary: 'Get a product',
+    data: ProductResponse,
+    shape: 'single',
+    notFound: 'no product with this sku in the view',
+    resource: 'product MUG-001',
+  })
   async get(@Query() _query: ConsistencyQuery, @Param('sku') sku: string, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     if (!SKU_PATTERN.test(sku)) throw validationProblem([{ field: 'sku', messages: ['not a valid sku'] }]);
-    const found = await this.views.cached(req, res, { projection: PROJECTION, collection: PRODUCTS, id: sku }, () => loadProduct(this.store, sku));
+    const found = await this.views.cached(req, res, { projection: PROJECTION, collection: PRODUCTS, id: sku }, () =>
+      loadProduct(this.store, sku),
+    );
     if (!found) throw notFound(`product ${sku}`);
     if (notModified(req, res, found.answer.etag)) return undefined;
     return { data: found.answer.data, view: found.view };

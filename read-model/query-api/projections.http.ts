@@ -1,3 +1,4 @@
+import { Allowed } from '../../src/http/access';
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, BAD_QUERY } from '../../src/http/openapi';
@@ -22,6 +23,7 @@ export class ProjectionsController {
   ) {}
 
   @Get()
+  @Allowed('GET /projections')
   @ApiOperation({ operationId: 'listProjections', summary: "Every projection's position and lag" })
   @ApiOkResponse({ type: ProjectionsResponse })
   @ApiProblems({ 400: BAD_QUERY })

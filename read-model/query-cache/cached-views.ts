@@ -12,6 +12,8 @@ import type { CachedAnswer } from './query-cache';
 export interface CachedView {
   projection: string;
   collection: string;
+  /** Readable without a token (the fast path serves only these). */
+  public: boolean;
   /** The GET route of one document, up to its id. */
   prefix: string;
   /** Ids the route accepts (anything else is the route's 400, answered by Nest). */
@@ -23,7 +25,28 @@ export interface CachedView {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const CACHED_VIEWS: CachedView[] = [
-  { projection: productCatalogProjection.name, collection: PRODUCTS, prefix: '/products/', valid: (id) => SKU_PATTERN.test(id), load: loadProduct },
-  { projection: 'inventory-levels', collection: INVENTORY, prefix: '/inventory/', valid: (id) => SKU_PATTERN.test(id), load: loadInventoryLevel },
-  { projection: orderSummaryProjection.name, collection: ORDERS, prefix: '/orders/', valid: (id) => UUID.test(id), load: loadOrderSummary },
+  {
+    projection: productCatalogProjection.name,
+    collection: PRODUCTS,
+    public: true,
+    prefix: '/products/',
+    valid: (id) => SKU_PATTERN.test(id),
+    load: loadProduct,
+  },
+  {
+    projection: 'inventory-levels',
+    collection: INVENTORY,
+    public: true,
+    prefix: '/inventory/',
+    valid: (id) => SKU_PATTERN.test(id),
+    load: loadInventoryLevel,
+  },
+  {
+    projection: orderSummaryProjection.name,
+    collection: ORDERS,
+    public: false,
+    prefix: '/orders/',
+    valid: (id) => UUID.test(id),
+    load: loadOrderSummary,
+  },
 ];

@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { SECURITY_HEADER_LIST } from '../../src/http/security-headers';
 import { viewHeaders, ViewReader } from '../query-api/view-response';
 import type { ViewStore } from '../view-store/view-store';
 import type { CachedView } from './cached-views';
@@ -19,16 +20,22 @@ export function fastReads(views: CachedView[], cache: QueryCache, reader: ViewRe
     const url = req.url;
     if (req.method !== 'GET' || !url || url.includes('?') || url.includes('%')) return false;
     const headers = req.headers;
-    if (headers['consistency-token'] !== undefined || headers['content-length'] !== undefined || headers['transfer-encoding'] !== undefined) return false;
-    const view = views.find((v) => url.startsWith(v.prefix));
+    if (headers['consistency-token'] !== undefined || headers['content-length'] !== undefined || headers['transfer-encoding'] !== undefined)
+      return false;
+    // Cross-origin calls need the CORS headers express adds.
+    if (headers.origin !== undefined) return false;
+    // Only public reads: an order needs its reader's token and ownership checked by the Nest route.
+    const view = views.find((v) => v.public && url.startsWith(v.prefix));
     const id = view && url.slice(view.prefix.length);
     if (!view || !id || id.includes('/') || !view.valid(id)) return false;
     const hit = cache.localHit(view.projection, slot(view.collection, id), undefined, false);
     if (hit && answer(req, res, reader, view, hit)) return true;
-    return cache.read({ projection: view.projection, collection: view.collection, id }, undefined, () => view.load(store, id)).then(
-      (read) => !!read && answer(req, res, reader, view, read),
-      () => false,
-    );
+    return cache
+      .read({ projection: view.projection, collection: view.collection, id }, undefined, () => view.load(store, id))
+      .then(
+        (read) => !!read && answer(req, res, reader, view, read),
+        () => false,
+      );
   };
 }
 
@@ -36,7 +43,7 @@ function answer(req: IncomingMessage, res: ServerResponse, reader: ViewReader, v
   const meta = reader.metaOf(view.projection, hit);
   if (!meta) return false;
   const etag = `"${hit.answer.etag}"`;
-  const common = ['ETag', etag, ...viewHeaders(meta, false).flat()];
+  const common = ['ETag', etag, ...SECURITY_HEADER_LIST, ...viewHeaders(meta, false).flat()];
   if (matches(req.headers['if-none-match'], etag)) {
     res.writeHead(304, common).end();
     return true;
@@ -58,7 +65,10 @@ export function serveFirst(server: Server, fast: Handler): void {
     const handled = fast(req, res);
     if (handled === true) return;
     if (handled === false) return next(req, res);
-    handled.then((done) => done || next(req, res), () => next(req, res));
+    handled.then(
+      (done) => done || next(req, res),
+      () => next(req, res),
+    );
   });
 }
 

@@ -12,6 +12,7 @@ import { CliError, EXIT, openReadStore } from './cli-support';
 import { deadLettersCommand } from './dead-letters.command';
 import { rebuildCommand } from './rebuild.command';
 import { statusCommand } from './status.command';
+import { tokenCommand } from './token.command';
 import { verifyCommand } from './verify.command';
 
 /** The operator's command line: `npx converge <verb>`; every verb has --help. */
@@ -23,7 +24,7 @@ const program = new Command()
 
 program
   .command('migrate')
-  .description('apply the write-store migrations (and the read store\'s, for a PostgreSQL read store)')
+  .description("apply the write-store migrations (and the read store's, for a PostgreSQL read store)")
   .addOption(new Option('--json', 'print the result as JSON'))
   .action(async (options: { json?: boolean }) => {
     const config = loadConfig();
@@ -61,7 +62,8 @@ program
   .addCommand(rebuildCommand())
   .addCommand(verifyCommand())
   .addCommand(statusCommand())
-  .addCommand(deadLettersCommand());
+  .addCommand(deadLettersCommand())
+  .addCommand(tokenCommand());
 
 /**
  * Usage errors exit 2 on every verb, like an unknown projection: an unknown verb or option, a bad

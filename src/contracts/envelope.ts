@@ -4,7 +4,10 @@ export interface EventMetadata {
   correlationId: string;
   causationId?: string;
   idempotencyKey?: string;
+  /** Who asked: the verified token's subject (or the internal process). */
   actor?: string;
+  /** The actor's role: admin, catalog, inventory, support, customer or service. */
+  actorRole?: string;
 }
 
 /** An event as a decider emits it: no position yet. */

@@ -1,3 +1,4 @@
+import { Public } from './access';
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
@@ -18,7 +19,10 @@ export type ReadinessChecks = Record<string, () => Promise<unknown>>;
 const CHECK_TIMEOUT_MS = 3_000;
 
 export class DependencyHealth {
-  @ApiProperty({ enum: ['up', 'down', 'degraded'], description: '`degraded`: serving without it (e.g. the read cache while Redis is down)' })
+  @ApiProperty({
+    enum: ['up', 'down', 'degraded'],
+    description: '`degraded`: serving without it (e.g. the read cache while Redis is down)',
+  })
   status!: 'up' | 'down' | 'degraded';
 
   @ApiPropertyOptional({ description: 'why it is down', example: 'ECONNREFUSED' })
@@ -84,7 +88,15 @@ export function notReadyProblem(health: HealthDocument): Problem {
       details,
     };
   }
-  return { type: problemType('unavailable'), title: 'Service unavailable', status: 503, detail: `not ready: ${down.join(', ')}`, info, error, details };
+  return {
+    type: problemType('unavailable'),
+    title: 'Service unavailable',
+    status: 503,
+    detail: `not ready: ${down.join(', ')}`,
+    info,
+    error,
+    details,
+  };
 }
 
 const NOT_READY_EXAMPLES = {
@@ -104,6 +116,7 @@ const NOT_READY_EXAMPLES = {
 
 @ApiTags('health')
 @ApiExtraModels(DependencyHealth)
+@Public()
 @Controller('health')
 export class HealthController {
   private draining = false;

@@ -1,12 +1,15 @@
 import { DynamicModule, INestApplication, Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { NestFactory, Reflector } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { json, NextFunction, Request, Response } from 'express';
 import type { Server } from 'node:http';
+import type { Authenticator } from '../identity/authenticator';
 import type { Logger } from '../logger';
+import { AccessGuard } from './access';
 import { OpenApiInfo, setupOpenApi } from './openapi';
 import { bodyParserProblem, ProblemFilter, ProblemMapper, problemType, sendProblem } from './problem';
 import { unavailableProblem } from './unavailable';
+import { securityHeaders } from './security-headers';
 import { reservedKey, strictValidationPipe } from './validation';
 
 export interface HttpAppOptions {
@@ -18,6 +21,10 @@ export interface HttpAppOptions {
   openapi: OpenApiInfo;
   /** The store the routes need: while it is unreachable they answer 503 naming it. */
   store?: 'write store' | 'read store';
+  /** Verifies the bearer tokens every non-public route needs. */
+  authenticator: Authenticator;
+  /** Origins allowed cross-origin calls (CORS_ORIGINS); none: no CORS headers at all. */
+  corsOrigins?: string[];
 }
 
 /** The express settings both APIs share: strict JSON, flat query strings, problem+json errors. */
@@ -33,10 +40,28 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
   express.set('etag', false);
   // Flat query strings: `price[$gt]=1` stays a literal, unknown parameter name instead of an object.
   express.set('query parser', 'simple');
+  app.use(securityHeaders);
+  if (options.corsOrigins?.length) {
+    const any = options.corsOrigins.includes('*');
+    app.enableCors({
+      origin: any ? '*' : options.corsOrigins,
+      exposedHeaders: [
+        'ETag',
+        'Consistency-Token',
+        'Conflict-Resolution',
+        'Location',
+        'Retry-After',
+        'WWW-Authenticate',
+        'X-Correlation-Id',
+      ],
+      maxAge: 600,
+    });
+  }
   app.use(requireJsonBody);
   app.use(json({ limit: options.bodyLimit ?? '64kb', strict: true }));
   app.use(bodyErrors);
   app.use(rejectReservedKeys);
+  app.useGlobalGuards(new AccessGuard(app.get(Reflector), options.authenticator));
   app.useGlobalPipes(strictValidationPipe());
   const mappers = [...(options.mappers ?? []), ...(options.store ? [unavailableProblem(options.store)] : [])];
   app.useGlobalFilters(new ProblemFilter(options.logger, mappers));
@@ -83,7 +108,10 @@ function bodyErrors(error: unknown, req: Request, res: Response, next: NextFunct
 
 /** `__proto__`, `constructor` and `prototype` are never field names here: refuse them up front. */
 function rejectReservedKeys(req: Request, res: Response, next: NextFunction): void {
-  for (const [where, value] of [['body', req.body], ['query', req.query]] as const) {
+  for (const [where, value] of [
+    ['body', req.body],
+    ['query', req.query],
+  ] as const) {
     const key = reservedKey(value);
     if (key) {
       return sendProblem(req, res, {

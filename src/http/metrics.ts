@@ -1,3 +1,4 @@
+import { Allowed } from './access';
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -13,6 +14,7 @@ export class MetricsController {
   constructor(@Inject(METRICS_REGISTRY) private readonly registry: Registry) {}
 
   @Get()
+  @Allowed('GET /metrics')
   async metrics(@Res() res: Response): Promise<void> {
     res.setHeader('Content-Type', this.registry.contentType);
     res.send(await this.registry.metrics());

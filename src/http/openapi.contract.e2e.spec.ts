@@ -1,6 +1,7 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { Call, cases, Fixture, orderStatus, placeOrder } from '../../test/support/openapi-cases';
 import { DocumentedOperation, operationsOf, ResponseContract } from '../../test/support/openapi-contract';
+import { adminToken, ANONYMOUS } from '../../test/support/auth';
 import { http, startTestSystem, TestSystem } from '../../test/support/system';
 
 /**
@@ -16,7 +17,10 @@ describe('OpenAPI contract', () => {
 
   beforeAll(async () => {
     system = await startTestSystem();
-    for (const [api, url] of [['command', system.commandUrl], ['query', system.queryUrl]] as const) {
+    for (const [api, url] of [
+      ['command', system.commandUrl],
+      ['query', system.queryUrl],
+    ] as const) {
       const served = await http('GET', `${url}/openapi.json`);
       expect(served.status).toBe(200);
       documents[api] = served.body;
@@ -35,7 +39,8 @@ describe('OpenAPI contract', () => {
     const path = operation.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(call.params?.[name] ?? ''));
     const query = call.query ? `?${new URLSearchParams(Object.entries(call.query)).toString()}` : '';
     const base = operation.api === 'command' ? system.commandUrl : system.queryUrl;
-    const headers: Record<string, string> = { ...call.headers };
+    const headers: Record<string, string> = { authorization: await adminToken(), ...call.headers };
+    if (headers.authorization === ANONYMOUS) delete headers.authorization;
     let body: string | undefined;
     if (call.raw) [body, headers['content-type']] = [call.raw.body, call.raw.type];
     else if (call.body !== undefined) [body, headers['content-type']] = [JSON.stringify(call.body), 'application/json'];

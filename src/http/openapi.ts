@@ -1,6 +1,7 @@
 import { applyDecorators, INestApplication } from '@nestjs/common';
 import { ApiHeader, ApiResponse, DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import type { HeaderObject, SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type { HeaderObject, OperationObject, SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { ACCESS_EXTENSION } from './access';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../paths';
@@ -156,7 +157,12 @@ export const BAD_QUERY = 'a query parameter is malformed or not allowed';
 
 /** Request headers both APIs describe the same way. */
 export const ApiCorrelationHeader = () =>
-  ApiHeader({ name: 'X-Correlation-Id', required: false, description: "carried into the events' metadata; generated when absent" });
+  ApiHeader({
+    name: 'X-Correlation-Id',
+    required: false,
+    description: "carried into the events' metadata; generated when absent; 1-128 printable ASCII characters (400 otherwise)",
+    schema: { type: 'string', pattern: '^[\\x20-\\x7e]{1,128}$' },
+  });
 
 /** The document for the app's routes, with the shared problem schema and headers. */
 export function createOpenApiDocument(app: INestApplication, info: OpenApiInfo): OpenAPIObject {
@@ -168,9 +174,18 @@ export function createOpenApiDocument(app: INestApplication, info: OpenApiInfo):
     .addServer('/', 'the server this document was fetched from')
     .build();
   config.components = structuredClone({ schemas: SCHEMAS, headers: RESPONSE_HEADERS });
+  config.components.securitySchemes = {
+    bearer: {
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description: 'a token from your identity provider; in development `npx converge token --role admin` (npm start prints some)',
+    },
+  };
   const document = SwaggerModule.createDocument(app, config);
-  // No authentication: an explicit empty requirement says so to tools.
-  document.security = [];
+  // Every route needs a token unless it says it is public (the operation's own empty requirement).
+  document.security = [{ bearer: [] }];
+  applyAccess(document);
   const schemas = document.components?.schemas ?? {};
   for (const [name, schema] of Object.entries(schemas)) {
     // The validation pipe refuses unknown fields: request bodies say so.
@@ -185,6 +200,56 @@ export function createOpenApiDocument(app: INestApplication, info: OpenApiInfo):
   return document;
 }
 
+const UNAUTHENTICATED = {
+  type: 'urn:converge:problem:unauthenticated',
+  title: 'Unauthenticated',
+  status: 401,
+  detail: 'a bearer token is required',
+};
+
+/** Turns each operation's access extension (from @Allowed/@Roles/@Public) into its security and its 401/403 answers. */
+function applyAccess(document: OpenAPIObject): void {
+  for (const item of Object.values(document.paths)) {
+    for (const operation of Object.values(item) as OperationObject[]) {
+      const access = (operation as unknown as Record<string, unknown>)[ACCESS_EXTENSION] as { public?: true; roles?: string[] } | undefined;
+      if (!access || typeof operation !== 'object' || !operation.responses) continue;
+      delete (operation as unknown as Record<string, unknown>)[ACCESS_EXTENSION];
+      if (access.public) {
+        operation.security = [];
+        continue;
+      }
+      const roles = access.roles ?? [];
+      operation.description = `${operation.description ? `${operation.description}\n\n` : ''}Roles: ${roles.join(', ')}.`;
+      operation.responses['401'] = problemResponse(
+        'no bearer token, or one that is malformed, expired or wrongly signed (with `WWW-Authenticate`)',
+        {
+          unauthenticated: UNAUTHENTICATED,
+        },
+      );
+      operation.responses['403'] = problemResponse(`the token's role may not call this (allowed: ${roles.join(', ')})`, {
+        forbidden: {
+          type: 'urn:converge:problem:forbidden',
+          title: 'Forbidden',
+          status: 403,
+          detail: `role customer may not call this; allowed: ${roles.join(', ')}`,
+        },
+      });
+    }
+  }
+}
+
+function problemResponse(description: string, examples: Record<string, object>) {
+  return {
+    description,
+    content: {
+      'application/problem+json': {
+        schema: PROBLEM_REF,
+        examples: Object.fromEntries(Object.entries(examples).map(([name, value]) => [name, { value }])),
+      },
+    },
+  };
+}
+
 function packageVersion(): string {
   return (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
@@ -196,7 +261,8 @@ export function setupOpenApi(app: INestApplication, info: OpenApiInfo): OpenAPIO
     jsonDocumentUrl: 'openapi.json',
     raw: ['json'],
     customSiteTitle: info.title,
-    swaggerOptions: { displayOperationId: true },
+    // The token survives a reload of /docs: "Authorize" once per browser session.
+    swaggerOptions: { displayOperationId: true, persistAuthorization: true },
   });
   return document;
 }

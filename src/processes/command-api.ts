@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { CommandApiModule } from '../../write-model/command-api.module';
 import { writeModelProblem } from '../../write-model/shared/problems';
 import type { Config } from '../config';
+import { Authenticator } from '../identity/authenticator';
 import { HealthController } from '../http/health';
 import { closeHttpApp, createHttpApp } from '../http/http-app';
 import { COMMAND_API } from '../http/openapi';
@@ -18,9 +19,11 @@ export async function startCommandApi(
     logger,
     mappers: [writeModelProblem],
     openapi: COMMAND_API,
+    authenticator: new Authenticator(config.identity),
+    corsOrigins: config.edge.corsOrigins,
     store: 'write store',
   });
-  await app.listen(config.commandApiPort, '0.0.0.0');
+  await app.listen(config.commandApiPort, config.edge.host);
   logger.info({ port: config.commandApiPort }, 'command API listening');
   return {
     app,

@@ -11,6 +11,7 @@ import { fastReads, serveFirst } from '../../read-model/query-cache/fast-path';
 import { createReadCache } from '../../read-model/query-cache/read-cache';
 import { createViewStore } from '../../read-model/view-store/create-view-store';
 import type { Config } from '../config';
+import { Authenticator } from '../identity/authenticator';
 import { HealthController } from '../http/health';
 import { closeHttpApp, createHttpApp } from '../http/http-app';
 import { QUERY_API } from '../http/openapi';
@@ -33,7 +34,13 @@ export async function startQueryApi(
   const registry = new Registry();
   // The read cache serves a view only once it hears the projectors' notices (NATS): until then, the store.
   const cache = config.cache.enabled
-    ? createReadCache({ settings: config.cache, store, namespace: config.namespace, registry, logger: logger.child({ component: 'read-cache' }) })
+    ? createReadCache({
+        settings: config.cache,
+        store,
+        namespace: config.namespace,
+        registry,
+        logger: logger.child({ component: 'read-cache' }),
+      })
     : undefined;
   const connecting = connectNats(config.natsUrl, 'converge-query-api', logger).then(async (nc) => {
     freshness.attach(nc);
@@ -45,10 +52,12 @@ export async function startQueryApi(
     logger,
     mappers: [readModelProblem],
     openapi: QUERY_API,
+    authenticator: new Authenticator(config.identity),
+    corsOrigins: config.edge.corsOrigins,
     store: 'read store',
   });
   if (cache) serveFirst(app.getHttpServer() as Server, fastReads(CACHED_VIEWS, cache.cache, reader, store));
-  await app.listen(config.queryApiPort, '0.0.0.0');
+  await app.listen(config.queryApiPort, config.edge.host);
   logger.info({ port: config.queryApiPort }, 'query API listening');
   return {
     app,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eventually, http, TestSystem } from './system';
+import { testToken } from './auth';
 
 /** One request to a documented operation, with the status it must get. */
 export interface Call {
@@ -51,7 +52,9 @@ async function productWithHistory(f: Fixture, sku: string, steps: [string, strin
   const registered = await http('POST', `${f.system.commandUrl}/products`, { sku, name: 'Mug', description: 'White', price: price(900) });
   if (registered.status !== 201) throw new Error(`registering ${sku} failed: ${JSON.stringify(registered.body)}`);
   for (const [method, path, body] of steps) {
-    const done = await http(method, `${f.system.commandUrl}${path.replace('{sku}', sku)}`, body, { 'X-Actor': 'ct-other' });
+    const done = await http(method, `${f.system.commandUrl}${path.replace('{sku}', sku)}`, body, {
+      authorization: await testToken('admin', 'ct-other'),
+    });
     if (done.status !== 200) throw new Error(`${method} ${path} failed: ${JSON.stringify(done.body)}`);
   }
 }
@@ -65,7 +68,11 @@ export async function placeOrder(f: Fixture, paymentToken = 'tok_approve'): Prom
 }
 
 export async function orderStatus(f: Fixture, id: string, status: string): Promise<void> {
-  await eventually(async () => (await http('GET', `${f.system.queryUrl}/orders/${id}`)).body?.data?.status === status, 15_000, `order ${status}`);
+  await eventually(
+    async () => (await http('GET', `${f.system.queryUrl}/orders/${id}`)).body?.data?.status === status,
+    15_000,
+    `order ${status}`,
+  );
 }
 
 async function etagOf(f: Fixture, path: string): Promise<string> {
@@ -155,7 +162,13 @@ export const cases: Record<string, Case> = {
           ['POST', '/inventory/{sku}/receipts', { quantity: 5 }],
           ['POST', '/inventory/{sku}/receipts', { quantity: 5 }],
         ]);
-        return { params: { sku: 'CT-STOCK' }, headers: stale, body: { quantity: 1 }, expect: 200, answerHeaders: { 'Conflict-Resolution': 'rebased' } };
+        return {
+          params: { sku: 'CT-STOCK' },
+          headers: stale,
+          body: { quantity: 1 },
+          expect: 200,
+          answerHeaders: { 'Conflict-Resolution': 'rebased' },
+        };
       },
     ],
   },
@@ -191,7 +204,10 @@ export const cases: Record<string, Case> = {
     }),
     invalid: [
       async (f) => ({ body: { customerId: f.customerId, lines: [], paymentToken: 'tok_approve' }, expect: 400 }),
-      async (f) => ({ body: { customerId: f.customerId, lines: [{ sku: 'CT-NOPE', quantity: 1 }], paymentToken: 'tok_approve' }, expect: 422 }),
+      async (f) => ({
+        body: { customerId: f.customerId, lines: [{ sku: 'CT-NOPE', quantity: 1 }], paymentToken: 'tok_approve' },
+        expect: 422,
+      }),
     ],
   },
   'command:cancelOrder': {

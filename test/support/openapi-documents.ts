@@ -6,6 +6,8 @@ import type { ViewStore } from '../../read-model/view-store/view-store';
 import { CommandApiModule } from '../../write-model/command-api.module';
 import { createHttpApp } from '../../src/http/http-app';
 import { COMMAND_API, createOpenApiDocument, QUERY_API } from '../../src/http/openapi';
+import { Authenticator } from '../../src/identity/authenticator';
+import { generateDevKey } from '../../src/identity/dev-key';
 import { createLogger } from '../../src/logger';
 
 /**
@@ -15,10 +17,13 @@ import { createLogger } from '../../src/logger';
 export async function buildOpenApiDocuments(): Promise<{ command: OpenAPIObject; query: OpenAPIObject }> {
   const logger = createLogger('openapi', 'silent');
   const store = {} as ViewStore;
-  const commandApp = await createHttpApp(CommandApiModule.forRoot({} as Pool), { logger, openapi: COMMAND_API });
+  // Never asked to verify anything while a document is built.
+  const authenticator = new Authenticator({ jwksUrl: '', issuer: '', audience: '', devKey: generateDevKey(), roleClaim: 'role' });
+  const commandApp = await createHttpApp(CommandApiModule.forRoot({} as Pool), { logger, openapi: COMMAND_API, authenticator });
   const queryApp = await createHttpApp(QueryApiModule.forRoot(store, new ViewFreshness(store, 'openapi')), {
     logger,
     openapi: QUERY_API,
+    authenticator,
   });
   try {
     return { command: createOpenApiDocument(commandApp, COMMAND_API), query: createOpenApiDocument(queryApp, QUERY_API) };

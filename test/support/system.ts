@@ -14,6 +14,7 @@ import { startProcessManager } from '../../src/processes/process-manager';
 import { startProjector } from '../../src/processes/projector';
 import { startQueryApi } from '../../src/processes/query-api';
 import { startRelay } from '../../src/processes/relay';
+import { adminToken, ANONYMOUS, TEST_DEV_KEY } from './auth';
 import { databaseUrl, NATS_URL, uniqueName } from './env';
 import { startMongoDouble } from './mongo-double';
 import { freePort } from './nats-server';
@@ -62,6 +63,9 @@ export async function startTestSystem(
     COMMAND_API_PORT: String(await freePort()),
     QUERY_API_PORT: String(await freePort()),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // Tokens from testToken() verify here; rate limiting stays off unless a test turns it on.
+    AUTH_DEV_KEY: TEST_DEV_KEY,
+    RATE_LIMIT_REQUESTS: '0',
     ...options.env,
   };
   const config = loadConfig(env);
@@ -146,27 +150,38 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
  */
 export async function projectionsCaughtUp(system: TestSystem, projections: string[], timeoutMs = 30_000): Promise<string> {
   const events = new EventStore(system.writePool);
-  return eventually(async () => {
-    const head = await events.head();
-    const key = orderKey(head.lastTxId, head.lastPosition);
-    const behind: string[] = [];
-    for (const name of projections) {
-      const checkpoint = await system.store.checkpoint(name);
-      if (checkpoint?.orderKey !== key) behind.push(`${name} at ${checkpoint?.position ?? 'none'}`);
-    }
-    if (behind.length) throw new Error(`log head ${head.lastPosition} (${key}); ${behind.join(', ')}`);
-    return key;
-  }, timeoutMs, `projections ${projections.join(', ')} to apply the whole log`);
+  return eventually(
+    async () => {
+      const head = await events.head();
+      const key = orderKey(head.lastTxId, head.lastPosition);
+      const behind: string[] = [];
+      for (const name of projections) {
+        const checkpoint = await system.store.checkpoint(name);
+        if (checkpoint?.orderKey !== key) behind.push(`${name} at ${checkpoint?.position ?? 'none'}`);
+      }
+      if (behind.length) throw new Error(`log head ${head.lastPosition} (${key}); ${behind.join(', ')}`);
+      return key;
+    },
+    timeoutMs,
+    `projections ${projections.join(', ')} to apply the whole log`,
+  );
 }
 
-/** JSON over HTTP with the answer's status, headers and parsed body. */
+/**
+ * JSON over HTTP with the answer's status, headers and parsed body. Without an `authorization`
+ * header it sends an admin token of this run; `{ authorization: ANONYMOUS }` sends none.
+ */
 export async function http(
   method: string,
   url: string,
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; headers: Headers; body: any; contentType: string }> {
-  const init: RequestInit = { method, headers: { ...headers } };
+  const sent: Record<string, string> = { ...headers };
+  const named = Object.keys(sent).find((name) => name.toLowerCase() === 'authorization');
+  if (named === undefined) sent.authorization = await adminToken();
+  else if (sent[named] === ANONYMOUS) delete sent[named];
+  const init: RequestInit = { method, headers: sent };
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
     (init.headers as Record<string, string>)['content-type'] ??= 'application/json';

@@ -1,3 +1,4 @@
+import { Allowed } from '../../src/http/access';
 import { Body, Controller, HttpCode, Param, Patch, Post, Put, UseInterceptors } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiParam, ApiTags } from '@nestjs/swagger';
@@ -39,6 +40,7 @@ export class CatalogController {
   constructor(private readonly commands: CommandBus) {}
 
   @Post()
+  @Allowed('POST /products')
   @ApiCommand({
     operationId: 'registerProduct',
     summary: 'Register a product',
@@ -50,12 +52,11 @@ export class CatalogController {
   })
   register(@Body() body: RegisterProductRequest, @Context() context: CommandContext): Promise<CommandResult> {
     const { sku, name, description = '', price } = body;
-    return this.commands.execute(
-      new RegisterProduct({ type: 'RegisterProduct', sku, name, description, price: { ...price } }, context),
-    );
+    return this.commands.execute(new RegisterProduct({ type: 'RegisterProduct', sku, name, description, price: { ...price } }, context));
   }
 
   @Patch(':sku')
+  @Allowed('PATCH /products/{sku}')
   @ApiSku()
   @ApiCommand({
     operationId: 'updateProductDetails',
@@ -79,6 +80,7 @@ export class CatalogController {
   }
 
   @Put(':sku/price')
+  @Allowed('PUT /products/{sku}/price')
   @ApiSku()
   @ApiCommand({
     operationId: 'changeProductPrice',
@@ -102,12 +104,11 @@ export class CatalogController {
     @Body() body: ChangeProductPriceRequest,
     @Context() context: CommandContext,
   ): Promise<CommandResult> {
-    return this.commands.execute(
-      new ChangeProductPrice({ type: 'ChangeProductPrice', sku, price: { ...body.price } }, context),
-    );
+    return this.commands.execute(new ChangeProductPrice({ type: 'ChangeProductPrice', sku, price: { ...body.price } }, context));
   }
 
   @Post(':sku/discontinue')
+  @Allowed('POST /products/{sku}/discontinue')
   @ApiSku()
   @ApiCommand({
     operationId: 'discontinueProduct',

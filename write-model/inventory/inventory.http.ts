@@ -1,3 +1,4 @@
+import { Allowed } from '../../src/http/access';
 import { Body, Controller, HttpCode, Param, Post, UseInterceptors } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiParam, ApiTags } from '@nestjs/swagger';
@@ -32,6 +33,7 @@ export class InventoryController {
   constructor(private readonly commands: CommandBus) {}
 
   @Post('receipts')
+  @Allowed('POST /inventory/{sku}/receipts')
   @ApiCommand({
     operationId: 'receiveStock',
     summary: 'Receive stock for a sku',
@@ -51,6 +53,7 @@ export class InventoryController {
   }
 
   @Post('adjustments')
+  @Allowed('POST /inventory/{sku}/adjustments')
   @ApiCommand({
     operationId: 'adjustStock',
     summary: 'Correct the stock on hand by a signed quantity',

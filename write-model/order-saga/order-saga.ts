@@ -37,7 +37,9 @@ export class OrderSaga {
       case 'OrderStockReserved':
         return this.startPayment(event);
       case 'OrderPaymentAuthorized':
-        return this.ignoreRefusal(() => this.send(new AdvanceOrder({ type: 'ConfirmOrder', orderId: event.data.orderId }, this.cause(event, 'confirm'))));
+        return this.ignoreRefusal(() =>
+          this.send(new AdvanceOrder({ type: 'ConfirmOrder', orderId: event.data.orderId }, this.cause(event, 'confirm'))),
+        );
       case 'OrderPaymentDeclined':
         return this.ignoreRefusal(() =>
           this.send(
@@ -158,6 +160,7 @@ export class OrderSaga {
       correlationId: event.metadata.correlationId,
       causationId: event.eventId,
       actor: 'order-saga',
+      actorRole: 'service',
       idempotency: { scope: 'order-saga', key, requestHash: key },
     };
   }

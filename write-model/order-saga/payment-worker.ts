@@ -109,6 +109,7 @@ export class PaymentWorker {
       correlationId: step.orderId,
       causationId: `order-saga:${step.orderId}`,
       actor: 'order-saga',
+      actorRole: 'service',
       idempotency: { scope: 'order-saga', key, requestHash: key },
     };
     try {

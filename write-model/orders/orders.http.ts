@@ -1,3 +1,4 @@
+import { Allowed } from '../../src/http/access';
 import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post, UseInterceptors } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiParam, ApiTags } from '@nestjs/swagger';
@@ -38,6 +39,7 @@ export class OrdersController {
 
   /** The order id is made here; with an Idempotency-Key a retry gets the first order's id back. */
   @Post()
+  @Allowed('POST /orders')
   @ApiCommand({
     operationId: 'placeOrder',
     summary: 'Place an order',
@@ -66,6 +68,7 @@ export class OrdersController {
   }
 
   @Post(':id/cancel')
+  @Allowed('POST /orders/{id}/cancel')
   @ApiOrderId()
   @ApiBody({ type: CancelOrderRequest, required: false, description: 'optional: without a body the reason is "cancelled by the customer"' })
   @ApiCommand({
@@ -90,6 +93,7 @@ export class OrdersController {
   }
 
   @Post(':id/ship')
+  @Allowed('POST /orders/{id}/ship')
   @ApiOrderId()
   @ApiCommand({
     operationId: 'shipOrder',

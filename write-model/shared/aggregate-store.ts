@@ -9,15 +9,7 @@ import {
   IdempotencyKeyReusedError,
   StreamAppend,
 } from '../event-store/event-store';
-import {
-  ConflictPolicies,
-  ConflictPolicyKind,
-  ConflictResolution,
-  Decided,
-  decideStale,
-  policyFor,
-  StaleHistory,
-} from './conflict-policy';
+import { ConflictPolicies, ConflictPolicyKind, ConflictResolution, Decided, decideStale, policyFor, StaleHistory } from './conflict-policy';
 import type { EventLocation, Snapshot, StreamTail } from '../event-store/snapshots';
 import { Decider, fold } from './decider';
 import { PreconditionFailed } from './domain-errors';
@@ -27,6 +19,8 @@ export interface CommandContext {
   correlationId: string;
   causationId?: string;
   actor?: string;
+  /** The actor's role (from the token; `service` for the saga). */
+  actorRole?: string;
   /** If-Match: the aggregate version the client saw (412 when it moved on). */
   expectedVersion?: number;
   /** Idempotency-Key with the request's scope (method and route) and a hash of its body. */
@@ -172,7 +166,11 @@ export class AggregateStore<Events extends AggregateEvents = EventStore> {
       streamId: target.streamId,
       seenVersion,
       seen: fold(target.decider, before as unknown as E[]),
-      since: since.map((e) => ({ event: e as unknown as E, version: e.streamVersion, ...(e.metadata.actor && { actor: e.metadata.actor }) })),
+      since: since.map((e) => ({
+        event: e as unknown as E,
+        version: e.streamVersion,
+        ...(e.metadata.actor && { actor: e.metadata.actor }),
+      })),
       currentVersion: loaded.version,
       current: loaded.state,
     };
@@ -213,6 +211,7 @@ export class AggregateStore<Events extends AggregateEvents = EventStore> {
       correlationId: context.correlationId,
       ...(context.causationId && { causationId: context.causationId }),
       ...(context.actor && { actor: context.actor }),
+      ...(context.actorRole && { actorRole: context.actorRole }),
       ...(idempotency && { idempotencyKey: idempotency.key }),
     };
     for (let attempt = 1; ; attempt++) {

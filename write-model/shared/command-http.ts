@@ -1,23 +1,23 @@
-import {
-  CallHandler,
-  createParamDecorator,
-  ExecutionContext,
-  Injectable,
-  NestInterceptor,
-} from '@nestjs/common';
+import { CallHandler, createParamDecorator, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { map, Observable } from 'rxjs';
+import '../../src/http/access';
 import { problemType, ProblemException } from '../../src/http/problem';
 import { CommandContext, CommandResult, requestHash } from './aggregate-store';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+const CORRELATION_ID = /^[\x20-\x7e]{1,128}$/;
 
 /** Builds a command's context from the request: correlation, If-Match, Idempotency-Key. */
 export const Context = createParamDecorator((_: unknown, ctx: ExecutionContext): CommandContext => {
   const req = ctx.switchToHttp().getRequest<Request>();
   const correlationId = header(req, 'x-correlation-id') ?? randomUUID();
-  const context: CommandContext = { correlationId, actor: header(req, 'x-actor') ?? 'anonymous' };
+  if (!CORRELATION_ID.test(correlationId)) throw badHeader('X-Correlation-Id', 'must be 1-128 printable ASCII characters');
+  // The guard verified the token before any parameter is built: the actor is who it proves, never a header.
+  const identity = req.identity;
+  if (!identity) throw new Error('a command route without a token requirement');
+  const context: CommandContext = { correlationId, actor: identity.subject, actorRole: identity.role };
   const ifMatch = header(req, 'if-match');
   if (ifMatch !== undefined) context.expectedVersion = parseIfMatch(ifMatch);
   const key = header(req, 'idempotency-key');

@@ -151,7 +151,6 @@ export function ApiCommand(doc: CommandDoc): MethodDecorator {
       schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,200}$' },
     }),
     ApiCorrelationHeader(),
-    ApiHeader({ name: 'X-Actor', required: false, description: "who asked, recorded in the events' metadata" }),
     ApiResponse({
       status: doc.created ? 201 : 200,
       description: resolves

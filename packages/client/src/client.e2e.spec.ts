@@ -6,6 +6,7 @@ import type { ProductView } from '../../../read-model/product-catalog/product-ca
 import type { RegisterProductRequest } from '../../../write-model/catalog/catalog.request.dto';
 import type { PlaceOrderRequest } from '../../../write-model/orders/orders.request.dto';
 import { eventually, startTestSystem, TestSystem } from '../../../test/support/system';
+import { bare, testToken } from '../../../test/support/auth';
 import { ConvergeClient, ConvergeProblemError } from './index';
 import type { CustomerOrder, DailySales, EditConflict, InventoryLevel, Order, PlaceOrder, Product, RegisterProduct } from './index';
 
@@ -35,7 +36,8 @@ describe('ConvergeClient', () => {
       sent.push({ url: input instanceof Request ? input.url : String(input), headers: { ...(init?.headers as Record<string, string>) } });
       return fetch(input, init);
     };
-    client = new ConvergeClient({ commandUrl: system.commandUrl, queryUrl: system.queryUrl, wait: 5, fetch: recording });
+    const admin = bare(await testToken('admin'));
+    client = new ConvergeClient({ commandUrl: system.commandUrl, queryUrl: system.queryUrl, wait: 5, fetch: recording, token: admin });
   });
   afterAll(() => system?.dispose());
 
@@ -59,7 +61,11 @@ describe('ConvergeClient', () => {
   });
 
   it('places an order and reads it at once with the command token', async () => {
-    const { id, token } = await client.placeOrder({ customerId: 'cl-cust', lines: [{ sku: 'CL-MUG', quantity: 2 }], paymentToken: 'tok_approve' });
+    const { id, token } = await client.placeOrder({
+      customerId: 'cl-cust',
+      lines: [{ sku: 'CL-MUG', quantity: 2 }],
+      paymentToken: 'tok_approve',
+    });
     const order = await client.getOrder(id, { after: token });
     expect(order.data).toEqual(expect.objectContaining({ id, customerId: 'cl-cust', total: { amount: 2400, currency: 'EUR' } }));
     expect(order.view.stale).toBe(false);
@@ -94,15 +100,24 @@ describe('ConvergeClient', () => {
     expect((await client.getInventory('CL-PLATE')).data).toEqual(expect.objectContaining({ onHand: 2, available: 2 }));
     expect((await client.listInventory({ lowStock: false })).data.map((i) => i.sku)).toEqual(['CL-MUG']);
 
-    const pending = await client.placeOrder({ customerId: 'cl-other', lines: [{ sku: 'CL-PLATE', quantity: 1 }], paymentToken: 'tok_timeout' });
+    const pending = await client.placeOrder({
+      customerId: 'cl-other',
+      lines: [{ sku: 'CL-PLATE', quantity: 1 }],
+      paymentToken: 'tok_timeout',
+    });
     await client.cancelOrder(pending.id, 'changed my mind');
-    expect((await client.getOrder(pending.id)).data).toEqual(expect.objectContaining({ status: 'cancelled', statusReason: 'changed my mind' }));
+    expect((await client.getOrder(pending.id)).data).toEqual(
+      expect.objectContaining({ status: 'cancelled', statusReason: 'changed my mind' }),
+    );
     await client.discontinueProduct('CL-PLATE');
     expect((await client.getProduct('CL-PLATE')).data.status).toBe('discontinued');
 
     expect((await client.listProjections()).map((p) => p.projection)).toContain('order-summary');
     expect(await client.health('command', 'ready')).toEqual({
-      status: 'ok', info: { postgres: { status: 'up' } }, error: {}, details: { postgres: { status: 'up' } },
+      status: 'ok',
+      info: { postgres: { status: 'up' } },
+      error: {},
+      details: { postgres: { status: 'up' } },
     });
     expect(await client.health('query', 'live')).toEqual({ status: 'live' });
     expect((await client.openApiDocument('query')).openapi).toMatch(/^3\./);
@@ -140,7 +155,12 @@ describe('ConvergeClient', () => {
     expect(unchanged.token).not.toBe(newest.token);
     expect(client.token).toBe(newest.token);
 
-    const other = new ConvergeClient({ commandUrl: system.commandUrl, queryUrl: system.queryUrl, session: false });
+    const other = new ConvergeClient({
+      commandUrl: system.commandUrl,
+      queryUrl: system.queryUrl,
+      session: false,
+      token: bare(await testToken('admin')),
+    });
     other.useToken(client.token!);
     expect((await other.getProduct('CL-MUG')).data.name).toBe('Shared mug');
     await other.receiveStock('CL-MUG', 1);
@@ -148,8 +168,18 @@ describe('ConvergeClient', () => {
   });
 
   it('says how a stale edit was resolved, and gives an edit conflict as typed data', async () => {
-    const { version: seen } = await client.registerProduct({ sku: 'CL-CUP', name: 'Cup', description: 'White', price: { amount: 500, currency: 'EUR' } });
-    await client.updateProductDetails('CL-CUP', { name: 'Tea cup' }, { actor: 'cl-alice' });
+    const { version: seen } = await client.registerProduct({
+      sku: 'CL-CUP',
+      name: 'Cup',
+      description: 'White',
+      price: { amount: 500, currency: 'EUR' },
+    });
+    const alice = new ConvergeClient({
+      commandUrl: system.commandUrl,
+      queryUrl: system.queryUrl,
+      token: bare(await testToken('catalog', 'cl-alice')),
+    });
+    await alice.updateProductDetails('CL-CUP', { name: 'Tea cup' });
     const merged = await client.updateProductDetails('CL-CUP', { description: 'Blue' }, { ifMatch: seen });
     expect(merged).toEqual({ id: 'CL-CUP', version: 3, token: expect.any(String), etag: '"3"', conflictResolution: 'merged' });
 

@@ -34,7 +34,12 @@ export interface ConvergeClientOptions {
   session?: boolean;
   /** Default `Prefer: wait=<seconds>` for reads that send a token. */
   wait?: number;
-  /** Sent on every request, e.g. `{ 'X-Actor': 'checkout' }`. */
+  /**
+   * The bearer token sent as `Authorization` (a JWT, without "Bearer "), or a function that
+   * returns the current one (called per request, so a refreshed token is picked up).
+   */
+  token?: string | (() => string | Promise<string>);
+  /** Sent on every request, e.g. `{ 'X-Correlation-Id': 'checkout-7' }`. */
   headers?: Record<string, string>;
   fetch?: typeof fetch;
 }
@@ -165,12 +170,15 @@ export class ConvergeClient {
     if (options.ifMatch !== undefined) headers['If-Match'] = typeof options.ifMatch === 'number' ? `"${options.ifMatch}"` : options.ifMatch;
     if (options.idempotencyKey) headers['Idempotency-Key'] = options.idempotencyKey;
     if (options.correlationId) headers['X-Correlation-Id'] = options.correlationId;
-    if (options.actor) headers['X-Actor'] = options.actor;
     const response = await this.send(this.commandUrl, method, path, { body, headers, signal: options.signal });
     const result = (await response.json()) as Omit<CommandResult, 'etag'>;
     if (this.options.session !== false) this.useToken(result.token);
     const resolution = response.headers.get('conflict-resolution') as CommandResult['conflictResolution'] | null;
-    return { ...result, etag: response.headers.get('etag') ?? `"${result.version}"`, ...(resolution && { conflictResolution: resolution }) };
+    return {
+      ...result,
+      etag: response.headers.get('etag') ?? `"${result.version}"`,
+      ...(resolution && { conflictResolution: resolution }),
+    };
   }
 
   private async read<T>(path: string, query: Query, options: ReadOptions & { ifNoneMatch?: string } = {}): Promise<T> {
@@ -207,7 +215,13 @@ export class ConvergeClient {
     path: string,
     init: { body?: unknown; headers?: Record<string, string>; signal?: AbortSignal },
   ): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'application/json, application/problem+json', ...this.options.headers, ...init.headers };
+    const headers: Record<string, string> = {
+      accept: 'application/json, application/problem+json',
+      ...this.options.headers,
+      ...init.headers,
+    };
+    const token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
+    if (token) headers.authorization = `Bearer ${token}`;
     if (init.body !== undefined) headers['content-type'] = 'application/json';
     const response = await this.fetch(`${base}${path}`, {
       method,

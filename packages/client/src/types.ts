@@ -24,7 +24,6 @@ export interface CommandOptions {
   /** A retry with the same key and request returns the first outcome and writes nothing. */
   idempotencyKey?: string;
   correlationId?: string;
-  actor?: string;
   signal?: AbortSignal;
 }
 

@@ -17,6 +17,8 @@ export interface paths {
         /**
          * Register a product
          * @description **Conflict policy: strict**. With an `If-Match` older than the current version nothing is written and the answer is 412.
+         *
+         *     Roles: admin, catalog.
          */
         post: operations["registerProduct"];
         delete?: never;
@@ -43,6 +45,8 @@ export interface paths {
          * @description Fields left out keep their value; a change to nothing answers the current version and writes nothing.
          *
          *     **Conflict policy: field merge** (over `name`, `description`). With an `If-Match` older than the current version, the fields this command sets are compared with the fields changed since that version: no overlap → applied on top of those changes (200, `Conflict-Resolution: merged`); overlap with the values asked for → 200 with `Conflict-Resolution: merged`, nothing written; overlap with other values → 409 `edit-conflict`, nothing written, listing each field in `conflicts` (`field`, `requested`, `current`, `changedInVersion`, `changedBy`) so you can decide. Also, discontinuation wins: an edit sent with a version from before the product was discontinued is refused (409 `product-discontinued`, naming the version and actor that discontinued it).
+         *
+         *     Roles: admin, catalog.
          */
         patch: operations["updateProductDetails"];
         trace?: never;
@@ -60,6 +64,8 @@ export interface paths {
          * @description The currency must stay the product's; the same price answers the current version and writes nothing.
          *
          *     **Conflict policy: strict**. With an `If-Match` older than the current version nothing is written and the answer is 412.
+         *
+         *     Roles: admin, catalog.
          */
         put: operations["changeProductPrice"];
         post?: never;
@@ -83,6 +89,8 @@ export interface paths {
          * @description A discontinued product cannot be ordered, restocked by reservation or repriced.
          *
          *     **Conflict policy: field merge** (over `status`). With an `If-Match` older than the current version, the fields this command sets are compared with the fields changed since that version: no overlap → applied on top of those changes (200, `Conflict-Resolution: merged`); overlap with the values asked for → 200 with `Conflict-Resolution: merged`, nothing written; overlap with other values → 409 `edit-conflict`, nothing written, listing each field in `conflicts` (`field`, `requested`, `current`, `changedInVersion`, `changedBy`) so you can decide. Also, discontinuation wins: it applies over detail edits and price changes made since, and is nothing to do when the product was discontinued since.
+         *
+         *     Roles: admin, catalog.
          */
         post: operations["discontinueProduct"];
         delete?: never;
@@ -105,6 +113,8 @@ export interface paths {
          * @description Adds to the quantity on hand. The answer's version and ETag are the sku's stock version, not the product's.
          *
          *     **Conflict policy: commutative**. Deltas commute: with an `If-Match` older than the current version the command is decided against the current state (200, `Conflict-Resolution: rebased`) and refused only by its invariants (409).
+         *
+         *     Roles: admin, inventory.
          */
         post: operations["receiveStock"];
         delete?: never;
@@ -125,6 +135,8 @@ export interface paths {
         /**
          * Correct the stock on hand by a signed quantity
          * @description **Conflict policy: commutative**. Deltas commute: with an `If-Match` older than the current version the command is decided against the current state (200, `Conflict-Resolution: rebased`) and refused only by its invariants (409).
+         *
+         *     Roles: admin, inventory.
          */
         post: operations["adjustStock"];
         delete?: never;
@@ -145,6 +157,8 @@ export interface paths {
         /**
          * Place an order
          * @description Names and prices come from the catalog now. The order saga then reserves stock, authorizes the payment and confirms (or rejects and cancels); follow it on GET /orders/{id} of the query API.
+         *
+         *     Roles: admin, customer.
          */
         post: operations["placeOrder"];
         delete?: never;
@@ -167,6 +181,8 @@ export interface paths {
          * @description Releases its reservations and refunds an authorized payment.
          *
          *     **Conflict policy: strict**. With an `If-Match` older than the current version nothing is written and the answer is 412.
+         *
+         *     Roles: admin, support, customer.
          */
         post: operations["cancelOrder"];
         delete?: never;
@@ -189,6 +205,8 @@ export interface paths {
          * @description Commits every reservation of the order and marks it shipped, in one transaction.
          *
          *     **Conflict policy: strict**. With an `If-Match` older than the current version nothing is written and the answer is 412.
+         *
+         *     Roles: admin, support.
          */
         post: operations["shipOrder"];
         delete?: never;
@@ -467,10 +485,8 @@ export interface operations {
                 "If-Match"?: string;
                 /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
                 "Idempotency-Key"?: string;
-                /** @description carried into the events' metadata; generated when absent */
+                /** @description carried into the events' metadata; generated when absent; 1-128 printable ASCII characters (400 otherwise) */
                 "X-Correlation-Id"?: string;
-                /** @description who asked, recorded in the events' metadata */
-                "X-Actor"?: string;
             };
             path?: never;
             cookie?: never;
@@ -494,6 +510,24 @@ export interface operations {
             };
             /** @description invalid body, path parameter, If-Match or Idempotency-Key; a query parameter is malformed or not allowed */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no bearer token, or one that is malformed, expired or wrongly signed (with `WWW-Authenticate`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role may not call this (allowed: admin, catalog) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -556,10 +590,8 @@ export interface operations {
                 "If-Match"?: string;
                 /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
                 "Idempotency-Key"?: string;
-                /** @description carried into the events' metadata; generated when absent */
+                /** @description carried into the events' metadata; generated when absent; 1-128 printable ASCII characters (400 otherwise) */
                 "X-Correlation-Id"?: string;
-                /** @description who asked, recorded in the events' metadata */
-                "X-Actor"?: string;
             };
             path: {
                 sku: string;
@@ -586,6 +618,24 @@ export interface operations {
             };
             /** @description invalid body, path parameter, If-Match or Idempotency-Key; a query parameter is malformed or not allowed */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no bearer token, or one that is malformed, expired or wrongly signed (with `WWW-Authenticate`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role may not call this (allowed: admin, catalog) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -657,10 +707,8 @@ export interface operations {
                 "If-Match"?: string;
                 /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
                 "Idempotency-Key"?: string;
-                /** @description carried into the events' metadata; generated when absent */
+                /** @description carried into the events' metadata; generated when absent; 1-128 printable ASCII characters (400 otherwise) */
                 "X-Correlation-Id"?: string;
-                /** @description who asked, recorded in the events' metadata */
-                "X-Actor"?: string;
             };
             path: {
                 sku: string;
@@ -686,6 +734,24 @@ export interface operations {
             };
             /** @description invalid body, path parameter, If-Match or Idempotency-Key; a query parameter is malformed or not allowed */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no bearer token, or one that is malformed, expired or wrongly signed (with `WWW-Authenticate`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role may not call this (allowed: admin, catalog) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -757,10 +823,8 @@ export interface operations {
                 "If-Match"?: string;
                 /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
                 "Idempotency-Key"?: string;
-                /** @description carried into the events' metadata; generated when absent */
+                /** @description carried into the events' metadata; generated when absent; 1-128 printable ASCII characters (400 otherwise) */
                 "X-Correlation-Id"?: string;
-                /** @description who asked, recorded in the events' metadata */
-                "X-Actor"?: string;
             };
             path: {
                 sku: string;
@@ -783,6 +847,24 @@ export interface operations {
             };
             /** @description invalid body, path parameter, If-Match or Idempotency-Key; a query parameter is malformed or not allowed */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no bearer token, or one that is malformed, expired or wrongly signed (with `WWW-Authenticate`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role may not call this (allowed: admin, catalog) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -836,10 +918,8 @@ export interface operations {
                 "If-Match"?: string;
                 /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
                 "Idempotency-Key"?: string;
-                /** @description carried into the events' metadata; generated when absent */
+                /** @description carried into the events' metadata; generated when absent; 1-128 printable ASCII characters (400 otherwise) */
                 "X-Correlation-Id"?: string;
-                /** @description who asked, recorded in the events' metadata */
-                "X-Actor"?: string;
             };
             path: {
                 sku: string;
@@ -866,6 +946,24 @@ export interface operations {
             };
             /** @description invalid body, path parameter, If-Match or Idempotency-Key; a query parameter is malformed or not allowed */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no bearer token, or one that is malformed, expired or wrongly signed (with `WWW-Authenticate`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role may not call this (allowed: admin, inventory) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -937,10 +1035,8 @@ export interface operations {
                 "If-Match"?: string;
                 /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
                 "Idempotency-Key"?: string;
-                /** @description carried into the events' metadata; generated when absent */
+                /** @description carried into the events' metadata; generated when absent; 1-128 printable ASCII characters (400 otherwise) */
                 "X-Correlation-Id"?: string;
-                /** @description who asked, recorded in the events' metadata */
-                "X-Actor"?: string;
             };
             path: {
                 sku: string;
@@ -967,6 +1063,24 @@ export interface operations {
             };
             /** @description invalid body, path parameter, If-Match or Idempotency-Key; a query parameter is malformed or not allowed */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no bearer token, or one that is malformed, expired or wrongly signed (with `WWW-Authenticate`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role may not call this (allowed: admin, inventory) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1036,10 +1150,8 @@ export interface operations {
             header?: {
                 /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
                 "Idempotency-Key"?: string;
-                /** @description carried into the events' metadata; generated when absent */
+                /** @description carried into the events' metadata; generated when absent; 1-128 printable ASCII characters (400 otherwise) */
                 "X-Correlation-Id"?: string;
-                /** @description who asked, recorded in the events' metadata */
-                "X-Actor"?: string;
             };
             path?: never;
             cookie?: never;
@@ -1063,6 +1175,24 @@ export interface operations {
             };
             /** @description invalid body, path parameter, If-Match or Idempotency-Key; a query parameter is malformed or not allowed */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no bearer token, or one that is malformed, expired or wrongly signed (with `WWW-Authenticate`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role may not call this (allowed: admin, customer) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1116,10 +1246,8 @@ export interface operations {
                 "If-Match"?: string;
                 /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
                 "Idempotency-Key"?: string;
-                /** @description carried into the events' metadata; generated when absent */
+                /** @description carried into the events' metadata; generated when absent; 1-128 printable ASCII characters (400 otherwise) */
                 "X-Correlation-Id"?: string;
-                /** @description who asked, recorded in the events' metadata */
-                "X-Actor"?: string;
             };
             path: {
                 id: string;
@@ -1146,6 +1274,24 @@ export interface operations {
             };
             /** @description invalid body, path parameter, If-Match or Idempotency-Key; a query parameter is malformed or not allowed */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no bearer token, or one that is malformed, expired or wrongly signed (with `WWW-Authenticate`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role may not call this (allowed: admin, support, customer) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1217,10 +1363,8 @@ export interface operations {
                 "If-Match"?: string;
                 /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
                 "Idempotency-Key"?: string;
-                /** @description carried into the events' metadata; generated when absent */
+                /** @description carried into the events' metadata; generated when absent; 1-128 printable ASCII characters (400 otherwise) */
                 "X-Correlation-Id"?: string;
-                /** @description who asked, recorded in the events' metadata */
-                "X-Actor"?: string;
             };
             path: {
                 id: string;
@@ -1242,6 +1386,24 @@ export interface operations {
             };
             /** @description invalid body, path parameter, If-Match or Idempotency-Key; a query parameter is malformed or not allowed */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no bearer token, or one that is malformed, expired or wrongly signed (with `WWW-Authenticate`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role may not call this (allowed: admin, support) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -52,6 +52,8 @@ export interface paths {
         /**
          * List stock levels by sku
          * @description `lowStock=true` lists the skus at or below the low-stock threshold.
+         *
+         *     Roles: admin, catalog, inventory, support, service.
          */
         get: operations["listInventory"];
         put?: never;
@@ -86,7 +88,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get an order with its lines, status and timeline */
+        /**
+         * Get an order with its lines, status and timeline
+         * @description Roles: admin, support, service, customer.
+         */
         get: operations["getOrder"];
         put?: never;
         post?: never;
@@ -103,7 +108,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List a customer's orders, newest first */
+        /**
+         * List a customer's orders, newest first
+         * @description Roles: admin, support, service, customer.
+         */
         get: operations["listCustomerOrders"];
         put?: never;
         post?: never;
@@ -123,6 +131,8 @@ export interface paths {
         /**
          * Confirmed sales per UTC day, with totals
          * @description Days without sales are left out; at most 366 days per report.
+         *
+         *     Roles: admin, catalog, inventory, support, service.
          */
         get: operations["getDailySales"];
         put?: never;
@@ -140,7 +150,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every projection's position and lag */
+        /**
+         * Every projection's position and lag
+         * @description Roles: admin, catalog, inventory, support, service.
+         */
         get: operations["listProjections"];
         put?: never;
         post?: never;
@@ -723,6 +736,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description no bearer token, or one that is malformed, expired or wrongly signed (with `WWW-Authenticate`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role may not call this (allowed: admin, catalog, inventory, support, service) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getInventory: {
@@ -848,6 +879,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description no bearer token, or one that is malformed, expired or wrongly signed (with `WWW-Authenticate`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role may not call this (allowed: admin, support, service, customer) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description no order with this id in the view (send the consistency token of POST /orders to wait for it) */
             404: {
                 headers: {
@@ -910,6 +959,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description no bearer token, or one that is malformed, expired or wrongly signed (with `WWW-Authenticate`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role may not call this (allowed: admin, support, service, customer) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getDailySales: {
@@ -960,6 +1027,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description no bearer token, or one that is malformed, expired or wrongly signed (with `WWW-Authenticate`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role may not call this (allowed: admin, catalog, inventory, support, service) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listProjections: {
@@ -981,6 +1066,24 @@ export interface operations {
             };
             /** @description a query parameter is malformed or not allowed */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no bearer token, or one that is malformed, expired or wrongly signed (with `WWW-Authenticate`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token's role may not call this (allowed: admin, catalog, inventory, support, service) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
