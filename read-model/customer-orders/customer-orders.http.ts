@@ -4,8 +4,10 @@ import { Controller, Get, Inject, Param, Query, Res, Req } from '@nestjs/common'
 import { ApiParam, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import type { Request, Response } from 'express';
+import { Caller } from '../../src/http/access';
 import { validationProblem } from '../../src/http/problem';
-import { findPage, pageRequest, ViewReader } from '../query-api/view-response';
+import type { Identity } from '../../src/identity/roles';
+import { findPage, notFound, pageRequest, ViewReader } from '../query-api/view-response';
 import { type FilterCondition, type ViewStore, VIEW_STORE } from '../view-store/view-store';
 import { ApiViewQuery } from '../query-api/view.openapi';
 import { CUSTOMER_ORDERS, customerOrdersProjection } from './customer-orders.projection';
@@ -42,12 +44,15 @@ export class CustomerOrdersController {
   async list(
     @Param('id') customerId: string,
     @Query() query: CustomerOrdersQuery,
+    @Caller() caller: Identity,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
     if (!CUSTOMER_ID.test(customerId)) {
       throw validationProblem([{ field: 'id', messages: ['customer id must be 1-64 letters, digits, "_" or "-"'] }]);
     }
+    // A customer lists its own orders; another customer's list does not exist for it.
+    if (caller.role === 'customer' && caller.subject !== customerId) throw notFound(`customer ${customerId}`);
     const request = pageRequest(query, 'placedAt', { field: 'placedAt', direction: 'desc' });
     const filter: FilterCondition[] = [{ field: 'customerId', op: 'eq', value: customerId }];
     if (query.status) filter.push({ field: 'status', op: 'eq', value: query.status });

@@ -2,7 +2,9 @@ import { Allowed } from '../../src/http/access';
 import { Controller, Get, Inject, Param, ParseUUIDPipe, Query, Req, Res } from '@nestjs/common';
 import { ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { Caller } from '../../src/http/access';
 import { validationProblem } from '../../src/http/problem';
+import type { Identity } from '../../src/identity/roles';
 import { ConsistencyQuery } from '../query-api/consistency.query';
 import { answerOf, notFound, notModified, ViewReader } from '../query-api/view-response';
 import { type ViewStore, VIEW_STORE } from '../view-store/view-store';
@@ -37,13 +39,16 @@ export class OrderSummaryController {
   async get(
     @Query() _query: ConsistencyQuery,
     @Param('id', orderId) id: string,
+    @Caller() caller: Identity,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
     const found = await this.views.cached(req, res, { projection: orderSummaryProjection.name, collection: ORDERS, id }, () =>
       loadOrderSummary(this.store, id),
     );
-    if (!found) throw notFound(`order ${id}`);
+    // Another customer's order is not found, exactly like one that does not exist.
+    const owner = (found?.answer.data as { customerId?: string } | undefined)?.customerId;
+    if (!found || (caller.role === 'customer' && owner !== caller.subject)) throw notFound(`order ${id}`);
     if (notModified(req, res, found.answer.etag)) return undefined;
     return { data: found.answer.data, view: found.view };
   }

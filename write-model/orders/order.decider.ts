@@ -34,7 +34,9 @@ export const orderDecider: Decider<Order, OrderCommand, OrderEvent> = {
       }
       return [placeOrder(command)];
     }
-    if (state.status === 'none') {
+    // Another customer's order is, to a customer, an order that does not exist.
+    const notYours = command.type === 'CancelOrder' && command.ownedBy !== undefined && command.ownedBy !== state.customerId;
+    if (state.status === 'none' || notYours) {
       throw new NotFoundError(`order ${orderId} does not exist`, 'unknown-order', { orderId });
     }
     const { payment } = state;

@@ -297,3 +297,15 @@ describe('order decider: evolve', () => {
     expect(orderDecider.evolve(state, { type: 'Unknown', data: {} } as unknown as OrderEvent)).toBe(state);
   });
 });
+
+describe('order decider: a customer cancelling', () => {
+  const cancelAs = (ownedBy: string): OrderCommand => ({ type: 'CancelOrder', orderId, reason: 'changed my mind', by: 'customer', ownedBy });
+  it("cancels its own order, and finds another customer's as if it did not exist", () => {
+    given(histories.pending)
+      .when(cancelAs('c1'))
+      .then([{ type: 'OrderCancelled', data: expect.objectContaining({ orderId, by: 'customer' }) }]);
+    given(histories.pending)
+      .when(cancelAs('c2'))
+      .thenThrows(NotFoundError, expect.objectContaining({ reason: 'unknown-order' }));
+  });
+});

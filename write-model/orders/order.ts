@@ -29,7 +29,7 @@ export type OrderCommand =
   | { type: 'RecordPaymentAuthorized'; orderId: string; authorizationId: string; amount: Money }
   | { type: 'RecordPaymentDeclined'; orderId: string; reason: string }
   | { type: 'ConfirmOrder'; orderId: string }
-  | { type: 'CancelOrder'; orderId: string; reason: string; by: 'customer' | 'saga' }
+  | { type: 'CancelOrder'; orderId: string; reason: string; by: 'customer' | 'saga'; ownedBy?: string }
   | { type: 'ShipOrder'; orderId: string }
   | { type: 'RecordPaymentCaptured'; orderId: string; authorizationId: string; amount: Money }
   | { type: 'RecordPaymentRefunded'; orderId: string; authorizationId: string; amount: Money };

@@ -30,6 +30,8 @@ export class CancelOrder extends Command<CommandResult> {
     readonly orderId: string,
     readonly reason: string,
     readonly context: CommandContext,
+    /** A customer's cancel: only of an order of this customer (any other answers unknown-order). */
+    readonly ownedBy?: string,
   ) {
     super();
   }
@@ -93,8 +95,9 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder, CommandRes
 export class CancelOrderHandler implements ICommandHandler<CancelOrder, CommandResult> {
   constructor(private readonly aggregates: AggregateStore) {}
 
-  execute({ orderId, reason, context }: CancelOrder): Promise<CommandResult> {
-    return this.aggregates.handle(orderAggregate(orderId), { type: 'CancelOrder', orderId, reason, by: 'customer' }, context);
+  execute({ orderId, reason, context, ownedBy }: CancelOrder): Promise<CommandResult> {
+    const command = { type: 'CancelOrder' as const, orderId, reason, by: 'customer' as const, ...(ownedBy !== undefined && { ownedBy }) };
+    return this.aggregates.handle(orderAggregate(orderId), command, context);
   }
 }
 

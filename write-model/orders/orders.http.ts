@@ -6,13 +6,15 @@ import { randomUUID } from 'node:crypto';
 import type { CommandContext, CommandResult } from '../shared/aggregate-store';
 import { CommandResultHeaders, Context } from '../shared/command-http';
 import { ApiCommand } from '../shared/command.openapi';
-import { validationProblem } from '../../src/http/problem';
+import { Caller } from '../../src/http/access';
+import { problemType, ProblemException, validationProblem } from '../../src/http/problem';
+import type { Identity } from '../../src/identity/roles';
 import { NothingElse } from '../../src/http/validation';
 import { orderStreamId } from '../../src/contracts';
 import { InvalidCommand, InvariantViolation, NotFoundError } from '../shared/domain-errors';
 import { orderConflicts } from './order.conflicts';
 import { CancelOrder, PlaceOrder, ShipOrder } from './orders.commands';
-import { CancelOrderRequest, PlaceOrderRequest } from './orders.request.dto';
+import { CancelOrderRequest, CUSTOMER_ID, PlaceOrderRequest } from './orders.request.dto';
 
 /** The order commands' domain errors as the documentation shows them (the decider raises them the same way). */
 const ORDER_ID = '0b6f3c52-9d4e-4b8a-a1f7-5f2c8e9d7a31';
@@ -28,6 +30,26 @@ const invalidTransition = (status: string, command: string) =>
 const orderIdPipe = new ParseUUIDPipe({
   exceptionFactory: () => validationProblem([{ field: 'id', messages: ['order id must be a UUID'] }]),
 });
+
+/** A customer orders in its own name (customerId may be left out); staff name the customer. */
+function customerOf(body: PlaceOrderRequest, caller: Identity): string {
+  if (caller.role !== 'customer') {
+    if (body.customerId === undefined) throw validationProblem([{ field: 'customerId', messages: ['customerId is required when ordering on behalf of a customer'] }]);
+    return body.customerId;
+  }
+  if (body.customerId !== undefined && body.customerId !== caller.subject) {
+    throw new ProblemException({
+      type: problemType('forbidden'),
+      title: 'Forbidden',
+      status: 403,
+      detail: 'a customer places orders in its own name only: leave customerId out or send your own',
+    });
+  }
+  if (!CUSTOMER_ID.test(caller.subject)) {
+    throw validationProblem([{ field: 'customerId', messages: ['the token\'s subject is not a valid customer id (1-64 letters, digits, "_" or "-")'] }]);
+  }
+  return caller.subject;
+}
 
 const ApiOrderId = () => ApiParam({ name: 'id', schema: { type: 'string', format: 'uuid' } });
 
@@ -57,8 +79,9 @@ export class OrdersController {
       new InvalidCommand('product SOCKS-OLD is discontinued', 'product-discontinued', { sku: 'SOCKS-OLD' }),
     ],
   })
-  place(@Body() body: PlaceOrderRequest, @Context() context: CommandContext): Promise<CommandResult> {
-    const { customerId, lines, paymentToken } = body;
+  place(@Body() body: PlaceOrderRequest, @Context() context: CommandContext, @Caller() caller: Identity): Promise<CommandResult> {
+    const { lines, paymentToken } = body;
+    const customerId = customerOf(body, caller);
     return this.commands.execute(
       new PlaceOrder(
         { orderId: randomUUID(), customerId, lines: lines.map(({ sku, quantity }) => ({ sku, quantity })), paymentToken },
@@ -88,8 +111,10 @@ export class OrdersController {
     @Param('id', orderIdPipe) id: string,
     @Body() body: CancelOrderRequest,
     @Context() context: CommandContext,
+    @Caller() caller: Identity,
   ): Promise<CommandResult> {
-    return this.commands.execute(new CancelOrder(id, body.reason ?? 'cancelled by the customer', context));
+    const ownedBy = caller.role === 'customer' ? caller.subject : undefined;
+    return this.commands.execute(new CancelOrder(id, body.reason ?? 'cancelled by the customer', context, ownedBy));
   }
 
   @Post(':id/ship')

@@ -32,11 +32,18 @@ export class OrderLineRequest {
   quantity!: number;
 }
 
+export const CUSTOMER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
 export class PlaceOrderRequest {
-  @ApiProperty({ example: 'cust-42', pattern: '^[A-Za-z0-9_-]{1,64}$' })
+  @ApiPropertyOptional({
+    example: 'cust-42',
+    pattern: CUSTOMER_ID.source,
+    description: "required for staff (admin) ordering on a customer's behalf; a customer's token may leave it out or must send its own subject",
+  })
+  @OptionalField()
   @IsString()
-  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'customerId must be 1-64 letters, digits, "_" or "-"' })
-  customerId!: string;
+  @Matches(CUSTOMER_ID, { message: 'customerId must be 1-64 letters, digits, "_" or "-"' })
+  customerId?: string;
 
   @ApiProperty({ type: [OrderLineRequest], minItems: 1, maxItems: MAX_ORDER_LINES })
   @IsArray()
