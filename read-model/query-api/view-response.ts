@@ -170,12 +170,18 @@ function tokenOf(req: Request): ConsistencyToken | undefined {
   return token;
 }
 
-/** `Prefer: wait=N` (seconds, RFC 7240) bounds the wait; at most MAX_WAIT_MS, 2 s when absent. */
+/**
+ * `Prefer: wait=N` bounds the wait: N whole seconds (RFC 7240's delta-seconds), at most
+ * MAX_WAIT_MS, 2 s when absent. Anything else (`1e9`, `0x10`, `0.5`, `abc`) is a 400.
+ */
 export function preferredWait(req: Pick<Request, 'headers'>): number {
   const prefer = String(req.headers.prefer ?? '');
-  const match = /(?:^|[,;\s])wait=(\d+(?:\.\d+)?)/i.exec(prefer);
+  const match = /(?:^|[,;\s])wait=([^,;\s]*)/i.exec(prefer);
   if (!match) return DEFAULT_WAIT_MS;
-  return Math.min(MAX_WAIT_MS, Math.round(Number(match[1]) * 1000));
+  if (!/^\d{1,6}$/.test(match[1])) {
+    throw validationProblem([{ field: 'header Prefer', messages: ['wait must be a whole number of seconds, e.g. wait=2'] }]);
+  }
+  return Math.min(MAX_WAIT_MS, Number(match[1]) * 1000);
 }
 
 /** Answers 304 when If-None-Match names the current ETag; otherwise sets the ETag. */
@@ -230,7 +236,9 @@ export function decodeCursor(cursor: string, sort: string): { value: string | nu
   try {
     const [madeFor, value, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
     const scalar = value === null || ['string', 'number', 'boolean'].includes(typeof value);
-    if (madeFor === sort && scalar && typeof id === 'string') return { value: value as string | number | boolean | null, id };
+    // Strings go to the store as they are: NUL or broken UTF-16 would be a store error, not a page.
+    const storable = (s: unknown) => typeof s !== 'string' || (s.isWellFormed() && !s.includes('\u0000'));
+    if (madeFor === sort && scalar && typeof id === 'string' && storable(value) && storable(id)) return { value: value as string | number | boolean | null, id };
   } catch {
     // fall through to the validation error
   }

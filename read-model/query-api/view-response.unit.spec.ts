@@ -3,12 +3,14 @@ import { decodeCursor, encodeCursor, notModified, preferredWait } from './view-r
 const request = (headers: Record<string, string>) => ({ headers }) as never;
 
 describe('query API helpers', () => {
-  it('bounds Prefer: wait to 10 s and defaults to 2 s', () => {
+  it('bounds Prefer: wait to 10 s, defaults to 2 s and takes only whole seconds', () => {
     expect(preferredWait(request({}))).toBe(2000);
-    expect(preferredWait(request({ prefer: 'wait=0.5' }))).toBe(500);
+    expect(preferredWait(request({ prefer: 'wait=0' }))).toBe(0);
     expect(preferredWait(request({ prefer: 'return=minimal, wait=3' }))).toBe(3000);
     expect(preferredWait(request({ prefer: 'wait=999' }))).toBe(10_000);
-    expect(preferredWait(request({ prefer: 'wait=soon' }))).toBe(2000);
+    for (const prefer of ['wait=soon', 'wait=0.5', 'wait=1e9', 'wait=0x10', 'wait=-1', 'wait=']) {
+      expect(() => preferredWait(request({ prefer }))).toThrow();
+    }
   });
 
   it('answers 304 only for the current ETag', () => {

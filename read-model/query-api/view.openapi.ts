@@ -109,7 +109,7 @@ export function ApiViewQuery(doc: ViewQueryDoc): MethodDecorator {
       name: 'Prefer',
       required: false,
       description: `\`wait=<seconds>\` bounds the wait for a consistency token (default 2, at most ${MAX_WAIT_MS / 1000})`,
-      schema: { type: 'string', example: 'wait=0.5' },
+      schema: { type: 'string', example: 'wait=2' },
     }),
     ...(single
       ? [ApiHeader({ name: 'If-None-Match', required: false, description: 'an ETag read before: 304 while it is current' })]

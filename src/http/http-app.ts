@@ -9,14 +9,13 @@ import { AccessGuard } from './access';
 import { OpenApiInfo, setupOpenApi } from './openapi';
 import { bodyParserProblem, ProblemFilter, ProblemMapper, problemType, sendProblem } from './problem';
 import { unavailableProblem } from './unavailable';
+import { limitJsonDepth, refuseContentEncoding, refuseDeclaredOversize } from './edge';
 import { securityHeaders } from './security-headers';
 import { reservedKey, strictValidationPipe } from './validation';
 
 export interface HttpAppOptions {
   logger: Logger;
   mappers?: ProblemMapper[];
-  /** Largest accepted JSON body. */
-  bodyLimit?: string;
   /** Title and description of the OpenAPI document served at /openapi.json (UI at /docs). */
   openapi: OpenApiInfo;
   /** The store the routes need: while it is unreachable they answer 503 naming it. */
@@ -26,6 +25,9 @@ export interface HttpAppOptions {
   /** Origins allowed cross-origin calls (CORS_ORIGINS); none: no CORS headers at all. */
   corsOrigins?: string[];
 }
+
+/** Largest accepted JSON body (64 kB). */
+export const BODY_LIMIT_BYTES = 64 * 1024;
 
 /** The express settings both APIs share: strict JSON, flat query strings, problem+json errors. */
 export async function createHttpApp(module: Type<unknown> | DynamicModule, options: HttpAppOptions): Promise<INestApplication> {
@@ -58,8 +60,11 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, optio
     });
   }
   app.use(requireJsonBody);
-  app.use(json({ limit: options.bodyLimit ?? '64kb', strict: true }));
+  app.use(refuseContentEncoding);
+  app.use(refuseDeclaredOversize(BODY_LIMIT_BYTES));
+  app.use(json({ limit: BODY_LIMIT_BYTES, strict: true, inflate: false }));
   app.use(bodyErrors);
+  app.use(limitJsonDepth);
   app.use(rejectReservedKeys);
   app.useGlobalGuards(new AccessGuard(app.get(Reflector), options.authenticator));
   app.useGlobalPipes(strictValidationPipe());

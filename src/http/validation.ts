@@ -38,6 +38,21 @@ export function CleanText(): PropertyDecorator {
   });
 }
 
+/** Letters, digits, punctuation or symbols, minus the fillers that render as nothing (Hangul fillers). */
+const VISIBLE = /[\p{L}\p{N}\p{P}\p{S}]/u;
+const INVISIBLE_LETTERS = /[\u115f\u1160\u3164\uffa0]/gu;
+
+/** A name must show something: whitespace, invisible and format characters alone (NBSP, ZWSP, RLO) are refused. */
+export function VisibleText(): PropertyDecorator {
+  return ValidateBy({
+    name: 'visibleText',
+    validator: {
+      validate: (value: unknown) => typeof value !== 'string' || VISIBLE.test(value.replace(INVISIBLE_LETTERS, '')),
+      defaultMessage: (args) => `${args?.property} must contain visible characters`,
+    },
+  });
+}
+
 /** Optional, but when present it must be valid: unlike @IsOptional, null is not "absent". */
 export function OptionalField(): PropertyDecorator {
   return ValidateIf((_, value) => value !== undefined);
@@ -48,9 +63,14 @@ export function NumberParam(): PropertyDecorator {
   return Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value));
 }
 
-const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/**
+ * class-transformer silently drops `__proto__`, `constructor` and `prototype`, and class-validator
+ * takes the names of Object.prototype's members (`valueOf`, `toString`, ...) for known fields: the
+ * unknown-field check would never see either.
+ */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype', ...Object.getOwnPropertyNames(Object.prototype)]);
 
-/** class-transformer silently drops these keys, so the unknown-field check would never see them. */
+/** The first reserved key at any depth (bounded: the depth limit runs before). */
 export function reservedKey(value: unknown, depth = 0): string | undefined {
   if (!value || typeof value !== 'object' || depth > 32) return undefined;
   for (const key of Object.keys(value)) {

@@ -1,9 +1,11 @@
+import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { CommandApiModule } from '../../write-model/command-api.module';
 import { writeModelProblem } from '../../write-model/shared/problems';
 import type { Config } from '../config';
 import { Authenticator } from '../identity/authenticator';
 import { HealthController } from '../http/health';
+import { guardServer } from '../http/edge';
 import { closeHttpApp, createHttpApp } from '../http/http-app';
 import { COMMAND_API } from '../http/openapi';
 import type { Logger } from '../logger';
@@ -23,6 +25,7 @@ export async function startCommandApi(
     corsOrigins: config.edge.corsOrigins,
     store: 'write store',
   });
+  guardServer(app.getHttpServer() as Server, config.edge.rateLimit);
   await app.listen(config.commandApiPort, config.edge.host);
   logger.info({ port: config.commandApiPort }, 'command API listening');
   return {

@@ -13,6 +13,7 @@ import { createViewStore } from '../../read-model/view-store/create-view-store';
 import type { Config } from '../config';
 import { Authenticator } from '../identity/authenticator';
 import { HealthController } from '../http/health';
+import { guardServer } from '../http/edge';
 import { closeHttpApp, createHttpApp } from '../http/http-app';
 import { QUERY_API } from '../http/openapi';
 import type { Logger } from '../logger';
@@ -57,6 +58,7 @@ export async function startQueryApi(
     store: 'read store',
   });
   if (cache) serveFirst(app.getHttpServer() as Server, fastReads(CACHED_VIEWS, cache.cache, reader, store));
+  guardServer(app.getHttpServer() as Server, config.edge.rateLimit);
   await app.listen(config.queryApiPort, config.edge.host);
   logger.info({ port: config.queryApiPort }, 'query API listening');
   return {

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsString, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
-import { CleanText, OptionalField } from '../../src/http/validation';
+import { IsDefined, IsObject, IsString, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { CleanText, OptionalField, VisibleText } from '../../src/http/validation';
 import { MoneyRequest, SKU_PATTERN } from '../shared/request-dto';
 
 export class RegisterProductRequest {
@@ -15,6 +15,7 @@ export class RegisterProductRequest {
   @ApiProperty({ example: 'Desk lamp', minLength: 1, maxLength: 200 })
   @IsString()
   @CleanText()
+  @VisibleText()
   @Length(1, 200)
   name!: string;
 
@@ -27,6 +28,7 @@ export class RegisterProductRequest {
 
   @ApiProperty({ type: MoneyRequest })
   @IsDefined()
+  @IsObject({ message: 'price must be an object { amount, currency }' })
   @ValidateNested()
   @Type(() => MoneyRequest)
   price!: MoneyRequest;
@@ -37,6 +39,7 @@ export class UpdateProductDetailsRequest {
   @OptionalField()
   @IsString()
   @CleanText()
+  @VisibleText()
   @Length(1, 200)
   name?: string;
 
@@ -51,6 +54,7 @@ export class UpdateProductDetailsRequest {
 export class ChangeProductPriceRequest {
   @ApiProperty({ type: MoneyRequest })
   @IsDefined()
+  @IsObject({ message: 'price must be an object { amount, currency }' })
   @ValidateNested()
   @Type(() => MoneyRequest)
   price!: MoneyRequest;

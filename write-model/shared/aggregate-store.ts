@@ -219,8 +219,8 @@ export class AggregateStore<Events extends AggregateEvents = EventStore> {
       const primary = decision.appends.find((a) => a.streamId === decision.streamId);
       const changed = decision.appends.some((a) => a.events.length > 0);
       const unchanged = () => this.unchanged(decision, primary?.expectedVersion ?? 0);
-      // A stale command merged into nothing is not idempotent by itself (the field may move on): keep its answer for a retry.
-      if (!changed && !(idempotency && decision.resolution)) return unchanged();
+      // A command that changes nothing keeps its answer under its key too: the same key with another request is then a 422.
+      if (!changed && !idempotency) return unchanged();
       const answer = (r: AppendResult): CommandResult => {
         const version = r.versions[decision.streamId] ?? primary?.expectedVersion ?? 0;
         const at = r.events.length ? new Date(r.events[r.events.length - 1].recordedAt).getTime() : Date.now();

@@ -10,9 +10,10 @@ export const MAX_AMOUNT = 100_000_000_00; // 100 million in minor units: far abo
 export const MAX_QUANTITY = 1_000_000;
 
 export class MoneyRequest {
-  @ApiProperty({ description: 'integer minor units (cents)', example: 1299, minimum: 0, maximum: MAX_AMOUNT })
+  // 0 is refused: a free product could never be paid for (the payment step authorizes a positive amount).
+  @ApiProperty({ description: 'integer minor units (cents), at least 1', example: 1299, minimum: 1, maximum: MAX_AMOUNT })
   @IsInt()
-  @Min(0)
+  @Min(1, { message: 'amount must be a positive integer (minor units): 0 is not a price' })
   @Max(MAX_AMOUNT)
   amount!: number;
 

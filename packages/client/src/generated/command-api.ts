@@ -322,7 +322,7 @@ export interface components {
         };
         MoneyRequest: {
             /**
-             * @description integer minor units (cents)
+             * @description integer minor units (cents), at least 1
              * @example 1299
              */
             amount: number;
@@ -385,8 +385,11 @@ export interface components {
             quantity: number;
         };
         PlaceOrderRequest: {
-            /** @example cust-42 */
-            customerId: string;
+            /**
+             * @description required for staff (admin) ordering on a customer's behalf; a customer's token may leave it out or must send its own subject
+             * @example cust-42
+             */
+            customerId?: string;
             lines: components["schemas"]["OrderLineRequest"][];
             /**
              * @description simulator tokens: tok_approve, tok_decline, tok_timeout, tok_flaky
