@@ -42,7 +42,16 @@ export async function startProcessManager(
     logger,
     afterEvent: (event) => event.type === 'OrderStockReserved' && worker.wake(),
   });
-  await consumer.start();
+  try {
+    await consumer.start();
+  } catch (error) {
+    // NATS or PostgreSQL went away mid-start: release everything, the caller starts afresh.
+    await consumer.stop().catch(() => undefined);
+    await nc.close().catch(() => undefined);
+    await context.close().catch(() => undefined);
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
   worker.start();
   logger.info('process manager running');
   return {
