@@ -77,6 +77,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       CACHE_LOCAL_MAX: count({ default: 5_000, desc: 'documents in the in-process LRU in front of Redis (0: none)' }),
       CACHE_REDIS_TIMEOUT_MS: positive({ default: 50, desc: 'longest Redis call before the cache reads the store instead' }),
       CACHE_KEY_PREFIX: str({ default: '', desc: 'prefix of every Redis key (default: "<CONVERGE_NAMESPACE>:cache:")' }),
+      // Payments (issue 11): each step runs on its own; this bounds how many call the gateway at once.
+      PAYMENT_CONCURRENCY: positive({ default: 32, desc: 'payment steps a process manager runs at once, each independently' }),
     },
     {
       reporter: ({ errors }) => {
@@ -101,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     projectionBatchDelayMs: raw.PROJECTION_BATCH_DELAY_MS,
     paymentDeadlineMs: raw.PAYMENT_DEADLINE_MS,
     paymentGatewayTimeoutMs: raw.PAYMENT_GATEWAY_TIMEOUT_MS,
+    paymentConcurrency: raw.PAYMENT_CONCURRENCY,
     shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,
     shutdownDrainDelayMs: raw.SHUTDOWN_DRAIN_DELAY_MS,
     cache: {
