@@ -1,5 +1,6 @@
 import { PaymentTimeoutError, PaymentUnavailableError } from './payment-gateway';
 import { authorizationIdFor, PaymentSimulator } from './payment-simulator';
+import { createPool } from '../../src/postgres';
 import { freshDatabase, TestDatabase } from '../../test/support/env';
 
 // The simulator's books live in the write store (payment_simulator_*): each case starts from empty books.
@@ -197,5 +198,31 @@ describe('payment simulator: capture and refund', () => {
     await expect(gateway.refund({ idempotencyKey: 'k', authorizationId, amount: eur(2500) }, fast)).rejects.toThrow(
       /different request/,
     );
+  });
+});
+
+describe('payment simulator: shared books', () => {
+  it('decides a key once when several process managers (own pools) call at the same time', async () => {
+    const otherPool = createPool(db.url, { max: 4 });
+    const replicas = [new PaymentSimulator(db.pool), new PaymentSimulator(otherPool)];
+    const calls = Array.from({ length: 12 }, (_, i) => replicas[i % 2].authorize(authorization('tok_approve', 'authorize-race', 'race'), fast));
+    const results = await Promise.all(calls);
+    expect(new Set(results.map((r) => JSON.stringify(r))).size).toBe(1);
+    const [first] = results;
+    if (first.outcome !== 'approved') throw new Error('expected an approval');
+    const settle = { idempotencyKey: 'capture-race', authorizationId: first.authorizationId, amount: eur(2500) };
+    await Promise.all(Array.from({ length: 6 }, (_, i) => replicas[i % 2].capture(settle, fast)));
+    expect(await replicas[1].stats('race')).toEqual({ authorizations: 1, captures: 1, refunds: 0, attempts: 18 });
+    expect((await replicas[0].records('race')).map((r) => r.operation)).toEqual(['authorize', 'capture']);
+    await otherPool.end();
+  });
+
+  it('a restarted simulator (a new instance) knows earlier authorizations: capture and refund find them', async () => {
+    const before = new PaymentSimulator(db.pool);
+    const id = await approved(before, 'o-restart');
+    const after = new PaymentSimulator(db.pool);
+    await after.capture({ idempotencyKey: 'capture-o-restart', authorizationId: id, amount: eur(1000) }, fast);
+    await after.refund({ idempotencyKey: 'refund-o-restart', authorizationId: id, amount: eur(1000) }, fast);
+    expect(await after.stats('o-restart')).toEqual({ authorizations: 1, captures: 1, refunds: 1, attempts: 3 });
   });
 });
