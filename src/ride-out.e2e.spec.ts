@@ -97,6 +97,13 @@ describe('processes ride out PostgreSQL and NATS being killed and restarted', ()
         statuses.add(answer.status);
       }
       await eventually(async () => (await http('GET', `${system.queryUrl}/health/ready`)).status === 503, 30_000, 'the query API not ready');
+      // The read store is on the same server: a query answers 503 too, never 500.
+      const query = await eventually(async () => {
+        const answer = await http('GET', `${system.queryUrl}/products?limit=5`);
+        statuses.add(answer.status);
+        return answer.status === 503 ? answer : undefined;
+      }, 30_000, 'a 503 from the query API');
+      expect(query.contentType).toContain('application/problem+json');
     }
     expect([...statuses].filter((status) => status >= 500 && status !== 503)).toEqual([]);
     await sleep(3_000); // several failed retries of every background loop
