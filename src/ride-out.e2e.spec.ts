@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startNatsServer, PrivateNatsServer } from '../test/support/nats-server';
 import { PrivatePostgresServer, startPostgresServer } from '../test/support/postgres-server';
+import { PrivateRedisServer, startRedisServer } from '../test/support/redis-server';
 import { expectAllRunning, spawnProcess, SpawnedProcess } from '../test/support/processes';
 import { eventually, http, startTestSystem, TestSystem } from '../test/support/system';
 
@@ -12,9 +13,10 @@ const PIECES = ['command-api', 'relay', 'projector', 'process-manager', 'query-a
  * store is away, and everything resumes. "separately": the five processes each on its own;
  * "together": the all-in-one process `npm start` runs, on databases and a namespace of its own.
  */
-describe('processes ride out PostgreSQL and NATS being killed and restarted', () => {
+describe('processes ride out PostgreSQL, NATS and Redis being killed and restarted', () => {
   let pg: PrivatePostgresServer;
   let nats: PrivateNatsServer;
+  let redis: PrivateRedisServer;
   let apart: TestSystem;
   let together: TestSystem;
   const processes: SpawnedProcess[] = [];
@@ -24,8 +26,9 @@ describe('processes ride out PostgreSQL and NATS being killed and restarted', ()
   beforeAll(async () => {
     pg = await startPostgresServer();
     nats = await startNatsServer();
+    redis = await startRedisServer();
     // Short payment steps, so that orders settle within the test's waits.
-    const env = { PAYMENT_DEADLINE_MS: '20000', PAYMENT_GATEWAY_TIMEOUT_MS: '1000', CACHE: 'off' };
+    const env = { PAYMENT_DEADLINE_MS: '20000', PAYMENT_GATEWAY_TIMEOUT_MS: '1000', REDIS_URL: redis.url };
     apart = await startTestSystem({ postgresUrl: pg.url, natsUrl: nats.url, pieces: [], env });
     together = await startTestSystem({ postgresUrl: pg.url, natsUrl: nats.url, pieces: [], env });
   }, 60_000);
@@ -35,6 +38,7 @@ describe('processes ride out PostgreSQL and NATS being killed and restarted', ()
     await nats.restart().catch(() => undefined);
     for (const system of [apart, together]) await system?.dispose().catch(() => undefined);
     await nats?.dispose();
+    await redis?.dispose();
     await pg?.dispose();
     // Every process still stops cleanly after all of it.
     expect(codes).toEqual(processes.map(() => 0));
@@ -97,9 +101,9 @@ describe('processes ride out PostgreSQL and NATS being killed and restarted', ()
         statuses.add(answer.status);
       }
       await eventually(async () => (await http('GET', `${system.queryUrl}/health/ready`)).status === 503, 30_000, 'the query API not ready');
-      // The read store is on the same server: a query answers 503 too, never 500.
+      // The read store is on the same server: a query answers 503 too, never 500 (the list is not cached).
       const query = await eventually(async () => {
-        const answer = await http('GET', `${system.queryUrl}/products?limit=5`);
+        const answer = await http('GET', `${system.queryUrl}/inventory?lowStock=true&limit=5`);
         statuses.add(answer.status);
         return answer.status === 503 ? answer : undefined;
       }, 30_000, 'a 503 from the query API');
@@ -128,6 +132,19 @@ describe('processes ride out PostgreSQL and NATS being killed and restarted', ()
     await nats.restart();
     for (const url of during) await eventually(async () => (await http('GET', url)).status === 200, 60_000, `${url} to be projected`);
     await allReady();
+    for (const system of systems()) await flowWorks(system);
+    expectAllRunning(processes);
+  }, 180_000);
+
+  it('Redis killed under the query APIs: still ready and serving, from the store, until it is back', async () => {
+    await redis.kill();
+    for (const system of systems()) {
+      await flowWorks(system);
+      const ready = await http('GET', `${system.queryUrl}/health/ready`);
+      expect(ready.status).toBe(200);
+    }
+    expectAllRunning(processes);
+    await redis.restart();
     for (const system of systems()) await flowWorks(system);
     expectAllRunning(processes);
   }, 180_000);
