@@ -113,6 +113,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       CORS_ORIGINS: origins({ default: [], desc: 'comma-separated origins allowed cross-origin calls (empty: none)' }),
       RATE_LIMIT_REQUESTS: count({ default: 1_200, desc: 'requests per client address per window on each API (0: off)' }),
       RATE_LIMIT_WINDOW_SECONDS: positive({ default: 60 }),
+      // Payments (issue 11): each step runs on its own; this bounds how many call the gateway at once.
+      PAYMENT_CONCURRENCY: positive({ default: 32, desc: 'payment steps a process manager runs at once, each independently' }),
     },
     {
       reporter: ({ errors }) => {
@@ -137,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     projectionBatchDelayMs: raw.PROJECTION_BATCH_DELAY_MS,
     paymentDeadlineMs: raw.PAYMENT_DEADLINE_MS,
     paymentGatewayTimeoutMs: raw.PAYMENT_GATEWAY_TIMEOUT_MS,
+    paymentConcurrency: raw.PAYMENT_CONCURRENCY,
     shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,
     shutdownDrainDelayMs: raw.SHUTDOWN_DRAIN_DELAY_MS,
     identity: identitySettings(raw),

@@ -9,7 +9,7 @@ import { startProcessManager } from './processes/process-manager';
 import { startProjector } from './processes/projector';
 import { startQueryApi } from './processes/query-api';
 import { startRelay } from './processes/relay';
-import { UnreachableError, whileReaching } from './unreachable';
+import { connectionFailure, UnreachableError, untilReachable } from './unreachable';
 import { seedDemoCatalog } from '../write-model/catalog/demo-catalog';
 
 const PROCESSES = ['all', 'command-api', 'relay', 'projector', 'process-manager', 'query-api'] as const;
@@ -36,23 +36,38 @@ async function main(): Promise<void> {
   const logger = createLogger(`converge-${which}`, config.logLevel);
   const started: Started[] = [];
 
+  // Until every piece runs, a signal ends the process at once: it may be waiting for a dependency.
+  const whileStarting = (signal: string) => {
+    logger.info({ signal }, 'stopped while starting');
+    process.exit(0);
+  };
+  process.on('SIGINT', whileStarting);
+  process.on('SIGTERM', whileStarting);
+  // A dependency going away must not end the process through a promise nobody awaited; a bug still does.
+  process.on('unhandledRejection', (error) => {
+    if (connectionFailure(error) === undefined) throw error;
+    logger.warn({ err: error }, 'a dependency went away under a background task; it retries');
+  });
+  // A dependency that is down at start-up is waited for (said every few seconds), never a reason to exit.
+  const writeStore = <T>(start: () => Promise<T>) => untilReachable('write store', config.databaseUrl, start, logger);
+  const readStore = <T>(start: () => Promise<T>) => untilReachable('read store', config.readStoreUrl, start, logger);
   if (which === 'all' || which === 'command-api' || which === 'relay' || which === 'process-manager') {
-    await whileReaching('write store', config.databaseUrl, () => migrate(config.databaseUrl, 'write-store', logger));
+    await writeStore(() => migrate(config.databaseUrl, 'write-store', logger));
   }
   if (which === 'all') {
     const pool = createPool(config.databaseUrl, { max: 2 });
-    const seeded = await whileReaching('write store', config.databaseUrl, () => seedDemoCatalog(pool)).finally(() => pool.end());
+    const seeded = await writeStore(() => seedDemoCatalog(pool)).finally(() => pool.end());
     logger.info(seeded, 'demo catalog loaded');
   }
   const run = (name: ProcessName) => which === 'all' || which === name;
-  const writeStore = <T>(start: () => Promise<T>) => whileReaching('write store', config.databaseUrl, start);
-  const readStore = <T>(start: () => Promise<T>) => whileReaching('read store', config.readStoreUrl, start);
   if (run('command-api')) started.push(await writeStore(() => startCommandApi(config, logger.child({ process: 'command-api' }))));
   if (run('relay')) started.push(await writeStore(() => startRelay(config, logger.child({ process: 'relay' }))));
   if (run('projector')) started.push(await readStore(() => startProjector(config, logger.child({ process: 'projector' }))));
   if (run('process-manager'))
     started.push(await writeStore(() => startProcessManager(config, logger.child({ process: 'process-manager' }))));
   if (run('query-api')) started.push(await readStore(() => startQueryApi(config, logger.child({ process: 'query-api' }))));
+  process.off('SIGINT', whileStarting);
+  process.off('SIGTERM', whileStarting);
 
   if (which === 'all') {
     const tokens = await demoTokens(config);

@@ -7,12 +7,34 @@ import type { Logger } from './logger';
 // int8 (positions, counts) as JavaScript numbers: positions stay far below 2^53.
 types.setTypeParser(20, (value) => Number(value));
 
+/** How long a checkout waits for a new connection before it fails (a store that hangs rather than refuses). */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * A pool whose clients never crash the process when PostgreSQL ends or drops their connection
+ * (a restart, `pg_terminate_backend`, a network cut): the query in flight rejects with the
+ * connection error (the caller answers 503 or retries), the broken client leaves the pool, and
+ * the next checkout connects anew.
+ */
 export function createPool(connectionString: string, options: PoolConfig = {}): Pool {
-  const pool = new Pool({ connectionString, max: 10, ...options });
-  // An idle client losing its connection must not crash the process; the next query reconnects.
-  pool.on('error', () => undefined);
+  const pool = new Pool({ connectionString, max: 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, ...options });
+  // The pool listens on idle clients only: a checked-out one (a transaction between two queries)
+  // would emit an unhandled 'error' and end the process. Every client gets a listener for life.
+  pool.on('connect', (client) => client.on('error', ignoreConnectionError));
+  pool.on('error', ignoreConnectionError);
   return pool;
 }
+
+/** A single connection (admin statements, a held lock), with the same protection as a pool's. */
+export async function connectClient(connectionString: string): Promise<Client> {
+  const client = new Client({ connectionString, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
+  client.on('error', ignoreConnectionError);
+  await client.connect();
+  return client;
+}
+
+/** The error also rejects whatever query was running on the client: that caller handles it. */
+function ignoreConnectionError(): void {}
 
 /** Creates the database named in the URL if it does not exist (developer machines, tests). */
 export async function ensureDatabase(connectionString: string): Promise<void> {
@@ -20,13 +42,13 @@ export async function ensureDatabase(connectionString: string): Promise<void> {
   const name = decodeURIComponent(url.pathname.slice(1));
   if (!name) throw new Error(`no database name in ${redact(connectionString)}`);
   url.pathname = '/postgres';
-  const admin = new Client({ connectionString: url.toString() });
-  await admin.connect();
+  const admin = await connectClient(url.toString());
   try {
     const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (!rowCount) {
       await admin.query(`CREATE DATABASE ${quoteIdent(name)}`).catch((error: { code?: string }) => {
-        if (error.code !== '42P04') throw error; // created meanwhile by another process
+        // Created meanwhile by another process: 42P04, or 23505 when both inserted into pg_database at once.
+        if (error.code !== '42P04' && error.code !== '23505') throw error;
       });
     }
   } finally {
@@ -38,8 +60,7 @@ export async function dropDatabase(connectionString: string): Promise<void> {
   const url = new URL(connectionString);
   const name = decodeURIComponent(url.pathname.slice(1));
   url.pathname = '/postgres';
-  const admin = new Client({ connectionString: url.toString() });
-  await admin.connect();
+  const admin = await connectClient(url.toString());
   try {
     await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
   } finally {
@@ -47,9 +68,36 @@ export async function dropDatabase(connectionString: string): Promise<void> {
   }
 }
 
-/** Applies the SQL migrations in migrations/<set> with node-pg-migrate. */
+/**
+ * Applies the SQL migrations in migrations/<set> with node-pg-migrate. Processes starting
+ * together queue for the database's migration lock instead of failing on node-pg-migrate's
+ * try-lock ("Another migration is already running"): the first applies, the rest find nothing to do.
+ */
 export async function migrate(connectionString: string, set: 'write-store' | 'read-store', logger?: Logger) {
-  await ensureDatabase(connectionString);
+  return withMigrationLock(connectionString, async () => {
+    await ensureDatabase(connectionString);
+    return runMigrations(connectionString, set, logger);
+  });
+}
+
+/**
+ * Holds a session advisory lock, in the cluster's `postgres` database (the target may not exist
+ * yet), keyed by the target database's name, while `work` runs. A lost connection releases it.
+ */
+async function withMigrationLock<T>(connectionString: string, work: () => Promise<T>): Promise<T> {
+  const url = new URL(connectionString);
+  const name = decodeURIComponent(url.pathname.slice(1));
+  url.pathname = '/postgres';
+  const lock = await connectClient(url.toString());
+  try {
+    await lock.query(`SELECT pg_advisory_lock(hashtext('converge migrations: ' || $1))`, [name]);
+    return await work();
+  } finally {
+    await lock.end().catch(() => undefined);
+  }
+}
+
+function runMigrations(connectionString: string, set: 'write-store' | 'read-store', logger?: Logger) {
   return runner({
     databaseUrl: connectionString,
     dir: join(projectRoot(), 'migrations', set),

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { redact } from './postgres';
 
 /** What a process or verb connects to, as operators and the README name them. */
@@ -44,6 +45,8 @@ const SYSTEM_CODES = new Set([
 const POSTGRES_UNAVAILABLE = /^(08...|57P0[123]|53300|28000|28P01|3D000)$/;
 const DRIVER_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended/i;
 const MONGO_UNAVAILABLE = new Set(['MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoTopologyClosedError']);
+/** NATS client errors of a server that is away or still starting (JetStream not answering yet). */
+const NATS_UNAVAILABLE = new Set(['TIMEOUT', '503', 'CONNECTION_CLOSED', 'CONNECTION_DRAINING', 'CONNECTION_REFUSED', 'DISCONNECT', 'CONNECTION_TIMEOUT']);
 
 /**
  * Why a request failed, when the failure is a store being unreachable or going away (pg, the
@@ -54,6 +57,7 @@ export function connectionFailure(error: unknown, depth = 0): string | undefined
   const { code, name, message } = error as { code?: unknown; name?: unknown; message?: unknown };
   if (typeof code === 'string' && (SYSTEM_CODES.has(code) || POSTGRES_UNAVAILABLE.test(code))) return reasonOf(error);
   if (typeof name === 'string' && MONGO_UNAVAILABLE.has(name)) return reasonOf(error);
+  if (name === 'NatsError' && typeof code === 'string' && NATS_UNAVAILABLE.has(code)) return `NATS ${code}`;
   if (typeof message === 'string' && DRIVER_MESSAGES.test(message)) return reasonOf(error);
   return connectionFailure((error as { cause?: unknown }).cause, depth + 1);
 }
@@ -66,4 +70,37 @@ export function reasonOf(error: unknown): string {
   const system = /\b(E[A-Z]{4,})\b/.exec(text)?.[1];
   if (system && SYSTEM_CODES.has(system)) return system;
   return text.split('\n')[0].slice(0, 200) || (typeof code === 'string' ? code : 'unknown error');
+}
+
+/** How often a process still waiting for a dependency at start-up says so. */
+const WAITING_WARNING_MS = 5_000;
+const START_BACKOFF_MS = { first: 250, max: 5_000 };
+
+/**
+ * Runs a start-up step until its dependency answers: a connection failure (PostgreSQL, the read
+ * store or NATS down, restarting or refusing) is retried with capped exponential backoff, and
+ * said every few seconds, instead of ending the process; any other error is thrown. The step
+ * must clean up after itself when it fails (a retry starts it afresh).
+ */
+export async function untilReachable<T>(
+  dependency: Dependency,
+  url: string,
+  run: () => Promise<T>,
+  logger?: { warn(message: string): void },
+): Promise<T> {
+  let lastWarning = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      const reason = error instanceof UnreachableError ? error.reason : connectionFailure(error);
+      if (reason === undefined) throw error;
+      if (Date.now() - lastWarning >= WAITING_WARNING_MS || attempt === 0) {
+        lastWarning = Date.now();
+        const what = dependency === 'NATS' ? dependency : `the ${dependency}`;
+        logger?.warn(`cannot reach ${what} at ${redact(url)} yet (${reason}), still trying; check ${SETTING[dependency]}`);
+      }
+      await sleep(Math.min(START_BACKOFF_MS.first * 2 ** attempt, START_BACKOFF_MS.max));
+    }
+  }
 }

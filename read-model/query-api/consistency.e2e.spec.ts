@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import { PaymentSimulator } from '../../write-model/payments/payment-simulator';
 import { eventually, http, startTestSystem, TestSystem } from '../../test/support/system';
 
 /** Read-your-writes across the separate query API, with a slow projector and other writes in flight. */
@@ -7,7 +6,7 @@ describe('consistency tokens', () => {
   let system: TestSystem;
 
   beforeAll(async () => {
-    system = await startTestSystem({ gateway: new PaymentSimulator(), env: { PROJECTION_BATCH_DELAY_MS: '300' } });
+    system = await startTestSystem({ env: { PROJECTION_BATCH_DELAY_MS: '300' } });
     await http('POST', `${system.commandUrl}/products`, { sku: 'RYW-1', name: 'v1', price: { amount: 700, currency: 'EUR' } });
     await http('POST', `${system.commandUrl}/inventory/RYW-1/receipts`, { quantity: 500 });
   });

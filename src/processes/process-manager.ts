@@ -22,9 +22,17 @@ export async function startProcessManager(
   const pool = createPool(config.databaseUrl, { max: 10 });
   const context = await NestFactory.createApplicationContext(ProcessManagerModule.forRoot(pool), { logger: false });
   const bus = context.get(CommandBus);
-  const gateway = options.gateway ?? new PaymentSimulator();
+  // The simulator keeps its books in the write store, where every replica and restart finds them.
+  const gateway = options.gateway ?? new PaymentSimulator(pool);
   const sagas = new SagaStore(pool);
-  const worker = new PaymentWorker({ bus, sagas, gateway, logger, gatewayTimeoutMs: config.paymentGatewayTimeoutMs });
+  const worker = new PaymentWorker({
+    bus,
+    sagas,
+    gateway,
+    logger,
+    gatewayTimeoutMs: config.paymentGatewayTimeoutMs,
+    concurrency: config.paymentConcurrency,
+  });
   const saga = new OrderSaga({
     bus,
     aggregates: context.get(AggregateStore),
@@ -42,7 +50,16 @@ export async function startProcessManager(
     logger,
     afterEvent: (event) => event.type === 'OrderStockReserved' && worker.wake(),
   });
-  await consumer.start();
+  try {
+    await consumer.start();
+  } catch (error) {
+    // NATS or PostgreSQL went away mid-start: release everything, the caller starts afresh.
+    await consumer.stop().catch(() => undefined);
+    await nc.close().catch(() => undefined);
+    await context.close().catch(() => undefined);
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
   worker.start();
   logger.info('process manager running');
   return {

@@ -12,7 +12,10 @@ export async function startProjector(
   options: { only?: string[] } = {},
 ): Promise<{ projectors: Projector[]; stop(): Promise<void> }> {
   const store = await createViewStore(config.readStoreUrl, { logger });
-  const nc = await connectNats(config.natsUrl, 'converge-projector', logger);
+  const nc = await connectNats(config.natsUrl, 'converge-projector', logger).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
   const projectors = allProjections(config)
     .filter((p) => !options.only || options.only.includes(p.name))
     .map(
@@ -28,7 +31,15 @@ export async function startProjector(
           batchDelayMs: config.projectionBatchDelayMs,
         }),
     );
-  for (const projector of projectors) await projector.start();
+  try {
+    for (const projector of projectors) await projector.start();
+  } catch (error) {
+    // A store or NATS that went away mid-start: release everything, the caller starts afresh.
+    await Promise.all(projectors.map((p) => p.stop().catch(() => undefined)));
+    await nc.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw error;
+  }
   logger.info({ projections: projectors.map((p) => p.name) }, 'projector running');
   return {
     projectors,

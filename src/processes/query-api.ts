@@ -26,8 +26,13 @@ export async function startQueryApi(
 ): Promise<{ app: INestApplication; drain(): void; stop(): Promise<void> }> {
   const store = await createViewStore(config.readStoreUrl, { logger });
   // The query API reads views it does not write: it still declares their typed fields to the store.
-  for (const projection of allProjections(config)) {
-    for (const view of projection.views) await store.ensureCollection(view);
+  try {
+    for (const projection of allProjections(config)) {
+      for (const view of projection.views) await store.ensureCollection(view);
+    }
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
   }
   // NATS only carries checkpoint notices and consumer lag here: the API serves without it and
   // starts listening once it connects.

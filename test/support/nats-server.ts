@@ -19,6 +19,8 @@ export interface PrivateNatsServer {
   stop(): Promise<void>;
   /** Starts it again on the same port and store directory. */
   restart(): Promise<void>;
+  /** kill -9: no flush, connections just end (restart() brings it back). */
+  kill(): Promise<void>;
   /** Stops it and removes the store directory. */
   dispose(): Promise<void>;
 }
@@ -27,19 +29,20 @@ export async function startNatsServer(): Promise<PrivateNatsServer> {
   const port = await freePort();
   const storeDir = await mkdtemp(join(tmpdir(), 'converge-nats-'));
   let child: ChildProcess | undefined = await launch(port, storeDir);
-  const stop = async () => {
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     const running = child;
     child = undefined;
     if (!running || running.exitCode !== null) return;
     const exited = new Promise((resolve) => running.once('exit', resolve));
-    running.kill('SIGTERM');
+    running.kill(signal);
     await exited;
   };
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
     storeDir,
-    stop,
+    stop: () => stop(),
+    kill: () => stop('SIGKILL'),
     async restart() {
       await stop();
       child = await launch(port, storeDir);

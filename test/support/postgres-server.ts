@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, readdirSync } from 'node:fs';
+import { chownSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,8 @@ export interface PrivatePostgresServer {
   stop(): Promise<void>;
   /** Starts it again on the same port and data directory. */
   start(): Promise<void>;
+  /** kill -9 of the postmaster, as a crash or an OOM kill does: no shutdown, sessions just end. */
+  kill(): Promise<void>;
   /** Stops it and removes its directory. */
   dispose(): Promise<void>;
 }
@@ -47,7 +49,27 @@ export async function startPostgresServer(): Promise<PrivatePostgresServer> {
   await pg('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync']);
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50`;
   const start = async () => {
-    await pg('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', '-t', '30', 'start']);
+    // After a kill -9 the orphaned backends hold the shared memory for a moment: try again until they are gone.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await pg('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', '-t', '30', 'start']);
+        return;
+      } catch (error) {
+        if (attempt >= 20) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  };
+  const kill = async () => {
+    const pidFile = join(data, 'postmaster.pid');
+    if (!existsSync(pidFile)) return;
+    const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      return; // not running
+    }
+    while (alive(pid)) await new Promise((resolve) => setTimeout(resolve, 50));
   };
   const stop = async () => {
     await pg('pg_ctl', ['-D', data, '-m', 'fast', '-w', '-t', '30', 'stop']).catch((error: { stderr?: string }) => {
@@ -60,9 +82,19 @@ export async function startPostgresServer(): Promise<PrivatePostgresServer> {
     port,
     stop,
     start,
+    kill,
     async dispose() {
       await stop();
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

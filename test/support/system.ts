@@ -47,12 +47,15 @@ export async function startTestSystem(
     env?: Record<string, string>;
     /** The payment gateway the process manager uses (a simulator the test can inspect). */
     gateway?: PaymentGateway;
+    /** A PostgreSQL server of the test's own (test/support/postgres-server.ts) for both stores. */
+    postgresUrl?: string;
   } = {},
 ): Promise<TestSystem> {
   const name = uniqueName('cvt');
-  const writeUrl = databaseUrl(`${name}_w`);
+  const database = (db: string) => (options.postgresUrl ? Object.assign(new URL(options.postgresUrl), { pathname: `/${db}` }).toString() : databaseUrl(db));
+  const writeUrl = database(`${name}_w`);
   const mongo = options.readStore === 'mongo-double' ? await startMongoDouble() : undefined;
-  const readUrl = mongo ? `mongodb://127.0.0.1:${mongo.port}/${name}?directConnection=true` : databaseUrl(`${name}_r`);
+  const readUrl = mongo ? `mongodb://127.0.0.1:${mongo.port}/${name}?directConnection=true` : database(`${name}_r`);
   const env: Record<string, string> = {
     DATABASE_URL: writeUrl,
     READ_STORE_URL: readUrl,

@@ -7,10 +7,12 @@ const FINAL = ['confirmed', 'shipped', 'rejected', 'cancelled'];
 
 describe('order saga', () => {
   let system: TestSystem;
-  const gateway = new PaymentSimulator();
+  // The simulator's own books (in the write store), read as a test reads a real gateway's dashboard.
+  let gateway: PaymentSimulator;
 
   beforeAll(async () => {
-    system = await startTestSystem({ gateway, env: { PAYMENT_DEADLINE_MS: '1500', PAYMENT_GATEWAY_TIMEOUT_MS: '200' } });
+    system = await startTestSystem({ env: { PAYMENT_DEADLINE_MS: '1500', PAYMENT_GATEWAY_TIMEOUT_MS: '200' } });
+    gateway = new PaymentSimulator(system.writePool);
     for (const [sku, stock] of [['S-A', 10], ['S-B', 10], ['S-C', 10], ['S-LOW', 1], ['S-HOT', 50]] as const) {
       expect((await http('POST', `${system.commandUrl}/products`, { sku, name: `Product ${sku}`, price: { amount: 250, currency: 'EUR' } })).status).toBe(201);
       expect((await http('POST', `${system.commandUrl}/inventory/${sku}/receipts`, { quantity: stock })).status).toBe(200);
@@ -58,7 +60,7 @@ describe('order saga', () => {
     for (const entry of shipped.timeline) expect(Date.parse(entry.at)).not.toBeNaN();
     expect(await stockSettled('S-A', 0, 8)).toEqual(expect.objectContaining({ available: 8 }));
     expect(await stockSettled('S-C', 0, 7)).toEqual(expect.objectContaining({ available: 7 }));
-    expect(gateway.stats(id)).toEqual(expect.objectContaining({ authorizations: 1, captures: 1, refunds: 0 }));
+    expect(await gateway.stats(id)).toEqual(expect.objectContaining({ authorizations: 1, captures: 1, refunds: 0 }));
   });
 
   it('cancels on a declined payment, naming the reason, and gives every reservation back', async () => {
@@ -91,8 +93,8 @@ describe('order saga', () => {
   it('approves a flaky payment after its transient failures', async () => {
     const id = await place([{ sku: 'S-C', quantity: 1 }], 'tok_flaky');
     await settled(id, 'confirmed');
-    expect(gateway.stats(id)).toEqual(expect.objectContaining({ authorizations: 1 }));
-    expect(gateway.stats(id).attempts).toBeGreaterThanOrEqual(3);
+    expect(await gateway.stats(id)).toEqual(expect.objectContaining({ authorizations: 1 }));
+    expect((await gateway.stats(id)).attempts).toBeGreaterThanOrEqual(3);
   });
 
   it('creates one order for the same PlaceOrder sent twice with one Idempotency-Key', async () => {
@@ -160,7 +162,7 @@ describe('order saga', () => {
         }
       }
       const { rows } = await system.writePool.query('SELECT count(*)::int AS n FROM events');
-      return { views, events: rows[0].n, payments: gateway.stats() };
+      return { views, events: rows[0].n, payments: await gateway.stats() };
     };
     const caughtUp = () => projectionsCaughtUp(system, projections.map((p) => p.name));
     // Settled: the saga has handled every order event (a slow machine may still be working on

@@ -13,19 +13,24 @@ export interface PaymentWorkerOptions {
   logger: Logger;
   /** Longest single gateway call. */
   gatewayTimeoutMs: number;
-  /** Longest sleep between looks at the saga table (a new step also wakes the worker). */
+  /** Payment steps in flight at once (each on its own: a slow one never holds another back). */
+  concurrency: number;
+  /** Longest sleep between looks at the saga table (a new step or a finished one also wakes the worker). */
   pollMs?: number;
 }
 
 /**
  * Drives the payment step of every order saga from the persisted deadlines: authorizes with
- * retries and backoff, and cancels the order once the deadline has passed. Steps are leased
- * in short transactions, so a crash or restart picks them up again when the lease runs out.
+ * retries and backoff, and cancels the order once the deadline has passed. Each step is claimed
+ * (leased in a short transaction) and run on its own, up to `concurrency` at once: a gateway call
+ * that hangs until its timeout occupies one slot, never the others, so it delays no other order.
+ * A crash or restart picks a step up again when its lease runs out.
  */
 export class PaymentWorker {
   private running = false;
   private loop?: Promise<void>;
   private wakeUp?: () => void;
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly options: PaymentWorkerOptions) {}
 
@@ -34,6 +39,7 @@ export class PaymentWorker {
     this.loop = this.run();
   }
 
+  /** Stops claiming and waits for the steps in flight (each bounded by the gateway timeout). */
   async stop(): Promise<void> {
     this.running = false;
     this.wakeUp?.();
@@ -46,21 +52,48 @@ export class PaymentWorker {
   }
 
   private async run(): Promise<void> {
+    const { sagas, gatewayTimeoutMs, concurrency, logger } = this.options;
     const pollMs = this.options.pollMs ?? 250;
+    // Longer than a step can take (a gateway call, then a command): only a crashed worker's steps are taken over.
+    const leaseMs = gatewayTimeoutMs * 2 + 1000;
+    let failures = 0;
     while (this.running) {
-      try {
-        const due = await this.options.sagas.claimDue(20, this.options.gatewayTimeoutMs * 2 + 1000);
-        await Promise.all(due.map((step) => this.attempt(step)));
-        if (due.length) continue;
-      } catch (error) {
-        this.options.logger.warn({ err: error }, 'payment worker pass failed');
+      const free = concurrency - this.inFlight.size;
+      let wait = pollMs;
+      if (free > 0) {
+        try {
+          const due = await sagas.claimDue(free, leaseMs);
+          failures = 0;
+          for (const step of due) this.track(step);
+          if (due.length === free) continue; // more may be due: claim again as soon as a slot frees
+        } catch (error) {
+          // The write store is away: back off (capped), the steps stay due.
+          failures += 1;
+          wait = Math.min(pollMs * 2 ** failures, 5_000);
+          logger.warn({ err: error, retryInMs: wait }, 'payment steps not claimed; retrying');
+        }
       }
       await new Promise<void>((resolve) => {
         this.wakeUp = resolve;
-        setTimeout(resolve, pollMs).unref();
+        setTimeout(resolve, wait).unref();
       });
       this.wakeUp = undefined;
     }
+    await Promise.all(this.inFlight);
+  }
+
+  /** Runs one step on its own; when it ends, its slot frees and the loop looks for more. */
+  private track(step: PaymentStep): void {
+    const work: Promise<void> = this.attempt(step)
+      .catch((error: unknown) => {
+        // Its lease runs out and it is claimed again: every call in it is idempotent.
+        this.options.logger.warn({ err: error, orderId: step.orderId }, 'payment step failed; retried when its lease ends');
+      })
+      .finally(() => {
+        this.inFlight.delete(work);
+        this.wakeUp?.();
+      });
+    this.inFlight.add(work);
   }
 
   private async attempt(step: PaymentStep): Promise<void> {

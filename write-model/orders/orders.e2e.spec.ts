@@ -3,11 +3,13 @@ import { eventually, http, startTestSystem, TestSystem } from '../../test/suppor
 
 describe('orders over HTTP', () => {
   let system: TestSystem;
-  const gateway = new PaymentSimulator();
+  // The simulator's own books (in the write store), read as a test reads a real gateway's dashboard.
+  let gateway: PaymentSimulator;
   const eventCount = async () => (await system.writePool.query('SELECT count(*)::int AS n FROM events')).rows[0].n;
 
   beforeAll(async () => {
-    system = await startTestSystem({ gateway });
+    system = await startTestSystem();
+    gateway = new PaymentSimulator(system.writePool);
     for (const sku of ['O-1', 'O-2']) {
       await http('POST', `${system.commandUrl}/products`, { sku, name: sku, price: { amount: 1000, currency: 'EUR' } });
       await http('POST', `${system.commandUrl}/inventory/${sku}/receipts`, { quantity: 100 });
@@ -80,7 +82,7 @@ describe('orders over HTTP', () => {
       return body?.data?.payment?.status === 'refunded' ? body.data : undefined;
     });
     expect(view).toEqual(expect.objectContaining({ status: 'cancelled', statusReason: 'found it cheaper' }));
-    expect(gateway.stats(id)).toEqual(expect.objectContaining({ authorizations: 1, refunds: 1, captures: 0 }));
+    expect(await gateway.stats(id)).toEqual(expect.objectContaining({ authorizations: 1, refunds: 1, captures: 0 }));
     await eventually(async () => (await http('GET', `${system.queryUrl}/inventory/O-1`)).body?.data?.reserved === 0);
 
     const ship = await http('POST', `${system.commandUrl}/orders/${id}/ship`);
