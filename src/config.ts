@@ -46,6 +46,21 @@ const integer = (min: 0 | 1) =>
     return parsed;
   });
 const count = integer(0);
+
+/** A TCP port, or 0 for a free one the system picks. */
+const portOrZero = makeValidator<number>((value) => {
+  const parsed = Number(value.trim());
+  if (!/^\d+$/.test(value.trim()) || parsed > 65535) throw new EnvError('must be a port number 1-65535, or 0 for a free port');
+  return parsed;
+});
+
+/** A duration: "90s", "5m", "1h", "500ms", or a whole number of seconds; "0" is allowed (off). */
+const duration = makeValidator<number>((value) => {
+  const match = /^(\d+)(ms|s|m|h)?$/.exec(value.trim());
+  if (!match) throw new EnvError('must be a duration such as 60s, 5m, 1h, 500ms, or 0');
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 's']!;
+  return Number(match[1]) * unit;
+});
 const positive = integer(1);
 
 /**
@@ -77,6 +92,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       CACHE_LOCAL_MAX: count({ default: 5_000, desc: 'documents in the in-process LRU in front of Redis (0: none)' }),
       CACHE_REDIS_TIMEOUT_MS: positive({ default: 50, desc: 'longest Redis call before the cache reads the store instead' }),
       CACHE_KEY_PREFIX: str({ default: '', desc: 'prefix of every Redis key (default: "<CONVERGE_NAMESPACE>:cache:")' }),
+
+      // Background reconciliation (the reconciler process).
+      RECONCILE_INTERVAL: duration({ default: 60_000, desc: 'time between reconciler runs (0: the reconciler does not run)' }),
+      RECONCILE_CYCLE_RUNS: positive({ default: 60, desc: 'every view document is compared with the log at least once in this many runs' }),
+      RECONCILE_MIN_SLICE: positive({ default: 500, desc: 'fewest documents of each view a run compares besides the changed ones' }),
+      RECONCILER_PORT: portOrZero({ default: 3005, desc: "the reconciler's /metrics and /health (0: a free port)" }),
     },
     {
       reporter: ({ errors }) => {
@@ -103,6 +124,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     paymentGatewayTimeoutMs: raw.PAYMENT_GATEWAY_TIMEOUT_MS,
     shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,
     shutdownDrainDelayMs: raw.SHUTDOWN_DRAIN_DELAY_MS,
+    reconciler: {
+      intervalMs: raw.RECONCILE_INTERVAL,
+      cycleRuns: raw.RECONCILE_CYCLE_RUNS,
+      minSlice: raw.RECONCILE_MIN_SLICE,
+      port: raw.RECONCILER_PORT,
+    },
     cache: {
       enabled: raw.CACHE === 'on',
       redisUrl: raw.REDIS_URL,
