@@ -29,6 +29,7 @@ describe('npm start', () => {
       COMMAND_API_PORT: String(await freePort()),
       QUERY_API_PORT: String(await freePort()),
       LOG_LEVEL: 'warn',
+      RECONCILER_PORT: '0', // the background processes' ops ports too: never a fixed one in tests
     });
     commandUrl = `http://127.0.0.1:${env.COMMAND_API_PORT}`;
     queryUrl = `http://127.0.0.1:${env.QUERY_API_PORT}`;

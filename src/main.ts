@@ -7,11 +7,12 @@ import { startCommandApi } from './processes/command-api';
 import { startProcessManager } from './processes/process-manager';
 import { startProjector } from './processes/projector';
 import { startQueryApi } from './processes/query-api';
+import { startReconciler } from './processes/reconciler';
 import { startRelay } from './processes/relay';
 import { UnreachableError, whileReaching } from './unreachable';
 import { seedDemoCatalog } from '../write-model/catalog/demo-catalog';
 
-const PROCESSES = ['all', 'command-api', 'relay', 'projector', 'process-manager', 'query-api'] as const;
+const PROCESSES = ['all', 'command-api', 'relay', 'projector', 'process-manager', 'query-api', 'reconciler'] as const;
 type ProcessName = (typeof PROCESSES)[number];
 
 /** A running process: the APIs can drain (readiness 503) before they stop. */
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
   if (run('projector')) started.push(await readStore(() => startProjector(config, logger.child({ process: 'projector' }))));
   if (run('process-manager')) started.push(await writeStore(() => startProcessManager(config, logger.child({ process: 'process-manager' }))));
   if (run('query-api')) started.push(await readStore(() => startQueryApi(config, logger.child({ process: 'query-api' }))));
+  if (run('reconciler')) started.push(await readStore(() => startReconciler(config, logger.child({ process: 'reconciler' }))));
 
   if (which === 'all') {
     console.log(

@@ -3,11 +3,11 @@ import pino from 'pino';
 import { Pool } from 'pg';
 import { Registry } from 'prom-client';
 import { allProjections } from '../../read-model/projections';
-import { loadReport, type ReconcileReport } from '../../read-model/reconciler/reconcile-report';
+import { loadReports, type ReconcileReport } from '../../read-model/reconciler/reconcile-report';
 import { verifyProjection } from '../../read-model/rebuild/verify';
 import type { StoredDocument } from '../../read-model/view-store/view-store';
 import { PostgresEventLog } from '../../write-model/event-store/postgres-event-log';
-import { appendCatalogHistory } from '../../test/support/rebuild';
+import { appendCatalogHistory, assertBuilt, runConverge } from '../../test/support/rebuild';
 import { eventually, http, projectionsCaughtUp, startTestSystem, TestSystem } from '../../test/support/system';
 import { loadConfig } from '../config';
 import { orderKey } from '../contracts';
@@ -25,6 +25,7 @@ describe('the reconciler (a scheduled background check of every view against the
   const logLines: Record<string, unknown>[] = [];
 
   beforeAll(async () => {
+    assertBuilt();
     system = await startTestSystem({ pieces: ['command-api', 'relay', 'projector'] });
     readPool = new Pool({ connectionString: system.config.readStoreUrl, max: 1 });
     skus = (await appendCatalogHistory(system.writePool, { products: 40, eventsPerProduct: 6 })).skus;
@@ -125,8 +126,14 @@ describe('the reconciler (a scheduled background check of every view against the
     for (const sku of quiet) expect(after.get(sku)).toEqual(before.get(sku));
 
     // The stored report is what `converge status` and the status page show.
-    const stored = await loadReport(system.store);
-    expect(stored!.run).toBeGreaterThanOrEqual(run.run + 2);
+    const stored = await loadReports(system.store);
+    expect(stored.last!.run).toBeGreaterThanOrEqual(run.run + 2);
+    expect(stored.lastWithDifferences!.run).toBe(run.run);
+    const status = await runConverge(['status'], system.env);
+    expect(status.stdout).toMatch(/reconciler {8}last run #\d+ at .*: [\d,]+ documents checked, 0 changed \/ 0 missing \/ 0 extra, 0 repaired/);
+    expect(status.stdout).toContain(`last differences found: run #${run.run} at ${run.finishedAt}`);
+    expect(status.stdout).toContain('1 changed / 1 missing / 1 extra, 3 repaired');
+    expect(status.stdout).toContain(`repaired extra product-catalog products/${ghost}`);
 
     // And the whole of every view equals a replay of the log.
     await projectionsCaughtUp(system, PROJECTIONS, 60_000);

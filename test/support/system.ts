@@ -13,12 +13,14 @@ import { startCommandApi } from '../../src/processes/command-api';
 import { startProcessManager } from '../../src/processes/process-manager';
 import { startProjector } from '../../src/processes/projector';
 import { startQueryApi } from '../../src/processes/query-api';
+import { startReconciler } from '../../src/processes/reconciler';
 import { startRelay } from '../../src/processes/relay';
 import { databaseUrl, NATS_URL, uniqueName } from './env';
 import { startMongoDouble } from './mongo-double';
 import { freePort } from './nats-server';
 
-export type Piece = 'command-api' | 'relay' | 'projector' | 'process-manager' | 'query-api';
+/** The five of a default system, and the reconciler (started only when asked for). */
+export type Piece = 'command-api' | 'relay' | 'projector' | 'process-manager' | 'query-api' | 'reconciler';
 
 export interface TestSystem {
   config: Config;
@@ -61,6 +63,7 @@ export async function startTestSystem(
     CACHE_KEY_PREFIX: `${name}:`,
     COMMAND_API_PORT: String(await freePort()),
     QUERY_API_PORT: String(await freePort()),
+    RECONCILER_PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...options.env,
   };
@@ -79,6 +82,7 @@ export async function startTestSystem(
       return started;
     },
     'query-api': () => startQueryApi(config, logger),
+    reconciler: () => startReconciler(config, logger),
   };
   const system: TestSystem = {
     config,
