@@ -130,20 +130,36 @@ export class Reconciler {
     return report;
   }
 
-  /** The next slice of a view, in id order from where the last one stopped: live ids and the log's together. */
+  /**
+   * The next slice of a view, in id order from where the last one stopped, wrapping round to
+   * the first ids: live ids and the model's in the same id ranges (missing documents are found there).
+   */
   private async slice(state: ProjectionState, collection: string): Promise<string[]> {
     const { cycleRuns, minSlice, store } = this.options;
     const size = Math.max(minSlice, Math.ceil(state.model.size(collection) / cycleRuns));
     const from = state.sliceAfter.get(collection);
     const page = await store.find(collection, { limit: size, ...(from !== undefined && { after: { value: from, id: from } }) });
-    const wraps = page.length < size;
-    const to = wraps ? undefined : page[page.length - 1].id;
-    state.sliceAfter.set(collection, to);
-    // The model's ids in the same range: documents the view is missing are found there.
     const ids = page.map((doc) => doc.id);
-    for (const id of state.model.ids(collection)) {
-      if ((from === undefined || id > from) && (to === undefined || id <= to)) ids.push(id);
+    /** Id ranges taken: (after, upTo], undefined meaning open. */
+    const ranges: [after: string | undefined, upTo: string | undefined][] = [];
+    let next: string | undefined;
+    if (page.length === size) {
+      next = page[page.length - 1].id;
+      ranges.push([from, next]);
+    } else {
+      ranges.push([from, undefined]);
+      if (from !== undefined) {
+        // The end of the view: the rest of the slice comes from its start.
+        const rest = (await store.find(collection, { limit: size - page.length })).filter((doc) => doc.id <= from);
+        ids.push(...rest.map((doc) => doc.id));
+        const full = rest.length === size - page.length && rest[rest.length - 1].id < from;
+        next = full ? rest[rest.length - 1].id : undefined;
+        ranges.push([undefined, full ? next : from]);
+      }
     }
+    state.sliceAfter.set(collection, next);
+    const inRange = (id: string) => ranges.some(([after, upTo]) => (after === undefined || id > after) && (upTo === undefined || id <= upTo));
+    for (const id of state.model.ids(collection)) if (inRange(id)) ids.push(id);
     return ids;
   }
 
