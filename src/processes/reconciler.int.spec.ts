@@ -26,7 +26,7 @@ describe('the reconciler (a scheduled background check of every view against the
 
   beforeAll(async () => {
     assertBuilt();
-    system = await startTestSystem({ pieces: ['command-api', 'relay', 'projector'] });
+    system = await startTestSystem({ pieces: ['command-api', 'relay', 'projector', 'query-api'] });
     readPool = new Pool({ connectionString: system.config.readStoreUrl, max: 1 });
     skus = (await appendCatalogHistory(system.writePool, { products: 40, eventsPerProduct: 6 })).skus;
     await projectionsCaughtUp(system, PROJECTIONS, 60_000);
@@ -83,6 +83,9 @@ describe('the reconciler (a scheduled background check of every view against the
       client.release();
     }
     const tamperedAt = Date.now();
+    // Read through the query API now, so its cache is likely to hold the tampered document when the repair comes.
+    const tamperedAnswer = await http('GET', `${system.queryUrl}/products/${altered}`);
+    expect(tamperedAnswer.status).toBe(200);
 
     const run = await eventually(async () => reports.find((r) => Date.parse(r.startedAt) > tamperedAt), 60_000, 'a run started after the tampering');
     const catalog = run.projections.find((p) => p.projection === 'product-catalog')!;
@@ -124,6 +127,10 @@ describe('the reconciler (a scheduled background check of every view against the
     const after = await documents([...quiet, ghost]);
     expect(after.get(ghost)).toBeUndefined();
     for (const sku of quiet) expect(after.get(sku)).toEqual(before.get(sku));
+
+    // The query API's read cache was told: it answers the repaired document.
+    await eventually(async () => (await http('GET', `${system.queryUrl}/products/${altered}`)).body?.data?.name === before.get(altered)!.doc.name, 30_000, 'the query API to answer the repaired product');
+    expect((await http('GET', `${system.queryUrl}/products/${ghost}`)).status).toBe(404);
 
     // The stored report is what `converge status` and the status page show.
     const stored = await loadReports(system.store);
