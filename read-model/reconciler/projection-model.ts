@@ -1,5 +1,6 @@
 import { orderKey, ORIGIN_ORDER_KEY, type EventLog, type RecordedEvent } from '../../src/contracts';
 import type { Projection } from '../projector/projection';
+import { documentsTouched } from '../projector/apply-batch';
 import { MemoryViews, ViewBatches } from '../projector/view-batches';
 import type { StoredDocument } from '../view-store/view-store';
 
@@ -14,8 +15,10 @@ export class ProjectionModel {
   private readonly types: string[];
   /** The order key the model holds the views at. */
   private position = ORIGIN_ORDER_KEY;
+  /** Documents an event could not be applied to here (its handler threw): the model cannot vouch for them. */
+  readonly unsettled = new Map<string, Set<string>>();
 
-  constructor(projection: Projection) {
+  constructor(private readonly projection: Projection) {
     this.batches = new ViewBatches({ projection, target: this.views, maxAttempts: 1 });
     this.types = Object.keys(projection.handlers);
   }
@@ -33,6 +36,11 @@ export class ProjectionModel {
       if (events.length) {
         const { outcome } = await this.batches.apply(events, ViewBatches.checkpointAfter(events));
         await this.batches.flush();
+        const failed = outcome.deadLetters.map((letter) => letter.event as unknown as RecordedEvent);
+        for (const [collection, ids] of documentsTouched(this.projection, failed)) {
+          if (!this.unsettled.has(collection)) this.unsettled.set(collection, new Set());
+          for (const id of ids) this.unsettled.get(collection)!.add(id);
+        }
         for (const change of outcome.changes) {
           if (!touched.has(change.collection)) touched.set(change.collection, new Set());
           touched.get(change.collection)!.add(change.id);

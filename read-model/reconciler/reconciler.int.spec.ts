@@ -1,6 +1,7 @@
 import { Pool } from 'pg';
 import pino from 'pino';
 import { Registry } from 'prom-client';
+import { ORIGIN_ORDER_KEY } from '../../src/contracts';
 import { PostgresEventLog } from '../../write-model/event-store/postgres-event-log';
 import { appendCatalogHistory } from '../../test/support/rebuild';
 import { projectionsCaughtUp, startTestSystem, TestSystem } from '../../test/support/system';
@@ -49,6 +50,34 @@ describe('Reconciler: the cost bound', () => {
       for (const projection of PROJECTIONS) {
         expect((await verifyProjection({ projection, store: system.store, log: new PostgresEventLog(system.writePool) })).differences).toEqual([]);
       }
+    } finally {
+      await readPool.end();
+    }
+  }, 120_000);
+
+  it('reports but leaves alone a differing document whose event is dead-lettered (the dead-letter workflow owns it)', async () => {
+    system = await startTestSystem({ pieces: ['relay', 'projector'] });
+    const readPool = new Pool({ connectionString: system.config.readStoreUrl, max: 1 });
+    try {
+      const { skus } = await appendCatalogHistory(system.writePool, { products: 5, eventsPerProduct: 4 });
+      await projectionsCaughtUp(system, NAMES, 60_000);
+      const log = new PostgresEventLog(system.writePool);
+      const [event] = (await log.readAfter(ORIGIN_ORDER_KEY, 100, ['ProductRegistered'])).filter((e) => (e.data as { sku: string }).sku === skus[2]);
+      const checkpoint = (await system.store.checkpoint('product-catalog'))!;
+      await system.store.commit({
+        projection: 'product-catalog',
+        changes: [],
+        deadLetters: [{ eventId: event.eventId, projection: 'product-catalog', orderKey: checkpoint.orderKey, event: event as never, error: 'Error: test', attempts: 5, failedAt: new Date() }],
+        checkpoint,
+      });
+      await readPool.query(`UPDATE view_products SET doc = jsonb_set(doc, '{name}', '"Tampered"') WHERE id = ANY($1)`, [[skus[2], skus[3]]]);
+      const reconciler = new Reconciler({ projections: PROJECTIONS, store: system.store, log, logger: silent, cycleRuns: 1, minSlice: 1 });
+      const run = catalog(await reconciler.run());
+      expect(run.findings.map(({ id, repaired }) => ({ id, repaired })).sort((a, b) => a.id.localeCompare(b.id))).toEqual([
+        { id: skus[2], repaired: false },
+        { id: skus[3], repaired: true },
+      ]);
+      expect((await system.store.get('products', skus[2]))!.doc.name).toBe('Tampered');
     } finally {
       await readPool.end();
     }

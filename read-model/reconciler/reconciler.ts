@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { EventLog } from '../../src/contracts';
+import type { EventLog, RecordedEvent } from '../../src/contracts';
 import type { Logger } from '../../src/logger';
+import { documentsTouched } from '../projector/apply-batch';
 import type { Projection } from '../projector/projection';
 import type { Checkpoint, StoredDocument, ViewChange, ViewStore } from '../view-store/view-store';
 import { ProjectionModel } from './projection-model';
@@ -96,6 +97,15 @@ export class Reconciler {
     if (state.primed) for (const [collection, ids] of changed) for (const id of ids) due(state, collection).add(id);
     state.primed = true;
 
+    // Documents a dead-lettered event touches (here or in the live projector) are reported, never repaired:
+    // the dead-letter workflow owns them.
+    const letters = (await store.deadLetters(projection.name)).map((letter) => letter.event as unknown as RecordedEvent);
+    const unsettled = documentsTouched(projection, letters);
+    for (const [collection, ids] of state.model.unsettled) {
+      if (!unsettled.has(collection)) unsettled.set(collection, new Set());
+      for (const id of ids) unsettled.get(collection)!.add(id);
+    }
+
     const existing = new Set(await store.listCollections());
     for (const view of projection.views) {
       const collection = view.collection;
@@ -122,6 +132,12 @@ export class Reconciler {
         const finding: ReconcileFinding = {
           collection, id, kind, expected: expected ? plain(expected.doc) : null, actual: actual ? plain(actual.doc) : null, repaired: false,
         };
+        if (unsettled.get(collection)?.has(id)) {
+          if (report.findings.length < REPORTED) report.findings.push(finding);
+          this.options.logger.warn({ projection: projection.name, collection, id, kind, expected: finding.expected, actual: finding.actual },
+            'reconciler left a differing document alone: an event of it is dead-lettered (see converge dead-letters)');
+          continue;
+        }
         repairs.push({ change: repairOf(collection, id, expected, actual), finding });
       }
       if (repairs.length) await this.repair(projection.name, checkpoint, repairs, report);
