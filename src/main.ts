@@ -61,6 +61,7 @@ async function main(): Promise<void> {
         'Converge is running.',
         `  command API  http://localhost:${config.commandApiPort}   (docs: /docs)`,
         `  query API    http://localhost:${config.queryApiPort}   (docs: /docs)`,
+        `  status page  http://localhost:${config.queryApiPort}/status`,
         `  write store  ${redact(config.databaseUrl)}`,
         `  read store   ${redact(config.readStoreUrl)}`,
         `  NATS         ${redact(config.natsUrl)} (namespace ${config.namespace})`,
