@@ -2,8 +2,10 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { HealthController, READINESS_CHECKS } from '../src/http/health';
 import { METRICS_REGISTRY, MetricsController } from '../src/http/metrics';
-import { ProjectionsController } from './query-api/projections.http';
+import { PROJECTION_NAMES, ProjectionsController } from './query-api/projections.http';
 import { ViewFreshness } from './query-api/freshness';
+import { StatusData } from './query-api/status/status-data';
+import { StatusController } from './query-api/status/status.http';
 import { ViewReader } from './query-api/view-response';
 import type { ReadCache } from './query-cache/read-cache';
 import { type ViewStore, VIEW_STORE } from './view-store/view-store';
@@ -23,12 +25,14 @@ export class QueryApiModule {
       controllers: [
         ...readViews.flatMap((view) => view.controllers),
         ProjectionsController,
+        StatusController,
         HealthController,
         MetricsController,
       ],
       providers: [
         { provide: VIEW_STORE, useValue: store },
         { provide: ViewFreshness, useValue: freshness },
+        { provide: StatusData, useValue: new StatusData(store, freshness, PROJECTION_NAMES) },
         { provide: ViewReader, useValue: options.reader ?? new ViewReader(freshness, cache?.cache, cache?.sync) },
         { provide: METRICS_REGISTRY, useValue: options.registry ?? new Registry() },
         {

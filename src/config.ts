@@ -69,6 +69,21 @@ const integer = (min: 0 | 1) =>
     return parsed;
   });
 const count = integer(0);
+
+/** A TCP port, or 0 for a free one the system picks. */
+const portOrZero = makeValidator<number>((value) => {
+  const parsed = Number(value.trim());
+  if (!/^\d+$/.test(value.trim()) || parsed > 65535) throw new EnvError('must be a port number 1-65535, or 0 for a free port');
+  return parsed;
+});
+
+/** A duration: "90s", "5m", "1h", "500ms", or a whole number of seconds; "0" is allowed (off). */
+const duration = makeValidator<number>((value) => {
+  const match = /^(\d+)(ms|s|m|h)?$/.exec(value.trim());
+  if (!match) throw new EnvError('must be a duration such as 60s, 5m, 1h, 500ms, or 0');
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 's']!;
+  return Number(match[1]) * unit;
+});
 const positive = integer(1);
 
 /**
@@ -115,6 +130,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       RATE_LIMIT_WINDOW_SECONDS: positive({ default: 60 }),
       // Payments (issue 11): each step runs on its own; this bounds how many call the gateway at once.
       PAYMENT_CONCURRENCY: positive({ default: 32, desc: 'payment steps a process manager runs at once, each independently' }),
+
+      // Background reconciliation (the reconciler process).
+      RECONCILE_INTERVAL: duration({ default: 60_000, desc: 'time between reconciler runs (0: the reconciler does not run)' }),
+      RECONCILE_CYCLE_RUNS: positive({ default: 60, desc: 'every view document is compared with the log at least once in this many runs' }),
+      RECONCILE_MIN_SLICE: positive({ default: 500, desc: 'fewest documents of each view a run compares besides the changed ones' }),
+      RECONCILER_PORT: portOrZero({ default: 3005, desc: "the reconciler's /metrics and /health (0: a free port)" }),
     },
     {
       reporter: ({ errors }) => {
@@ -147,6 +168,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       host: raw.HOST,
       corsOrigins: raw.CORS_ORIGINS,
       rateLimit: { requests: raw.RATE_LIMIT_REQUESTS, windowSeconds: raw.RATE_LIMIT_WINDOW_SECONDS },
+    },
+    reconciler: {
+      intervalMs: raw.RECONCILE_INTERVAL,
+      cycleRuns: raw.RECONCILE_CYCLE_RUNS,
+      minSlice: raw.RECONCILE_MIN_SLICE,
+      port: raw.RECONCILER_PORT,
     },
     cache: {
       enabled: raw.CACHE === 'on',

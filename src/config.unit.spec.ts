@@ -15,7 +15,17 @@ describe('configuration', () => {
     );
   });
 
+  it('reads the reconciler schedule as a duration, 0 turning it off', () => {
+    expect(loadConfig({}).reconciler).toEqual({ intervalMs: 60_000, cycleRuns: 60, minSlice: 500, port: 3005 });
+    const parse = (value: string) => loadConfig({ RECONCILE_INTERVAL: value }).reconciler.intervalMs;
+    expect([parse('500ms'), parse('90s'), parse('5m'), parse('1h'), parse('30'), parse('0')]).toEqual([500, 90_000, 300_000, 3_600_000, 30_000, 0]);
+    expect(loadConfig({ RECONCILER_PORT: '0' }).reconciler.port).toBe(0);
+  });
+
   it.each([
+    ['RECONCILE_INTERVAL', '1.5m', /RECONCILE_INTERVAL: must be a duration such as 60s/],
+    ['RECONCILER_PORT', '70000', /RECONCILER_PORT: must be a port number/],
+    ['RECONCILE_CYCLE_RUNS', '0', /RECONCILE_CYCLE_RUNS: must be a positive integer/],
     ['READ_STORE_URL', 'redis://127.0.0.1:6379', /READ_STORE_URL: must start with mongodb:\/\/ or postgres:\/\//],
     ['COMMAND_API_PORT', 'eighty', /COMMAND_API_PORT/],
     ['CONVERGE_NAMESPACE', 'has.dots', /CONVERGE_NAMESPACE: must be 1-32 letters/],

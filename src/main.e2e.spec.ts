@@ -32,6 +32,7 @@ describe('npm start', () => {
       LOG_LEVEL: 'warn',
       // The run's key, so that http()'s admin token verifies (the banner's tokens are checked below).
       AUTH_DEV_KEY: TEST_DEV_KEY,
+      RECONCILER_PORT: '0', // the background processes' ops ports too: never a fixed one in tests
     });
     commandUrl = `http://127.0.0.1:${env.COMMAND_API_PORT}`;
     queryUrl = `http://127.0.0.1:${env.QUERY_API_PORT}`;

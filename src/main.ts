@@ -8,11 +8,12 @@ import { startCommandApi } from './processes/command-api';
 import { startProcessManager } from './processes/process-manager';
 import { startProjector } from './processes/projector';
 import { startQueryApi } from './processes/query-api';
+import { startReconciler } from './processes/reconciler';
 import { startRelay } from './processes/relay';
 import { connectionFailure, UnreachableError, untilReachable } from './unreachable';
 import { seedDemoCatalog } from '../write-model/catalog/demo-catalog';
 
-const PROCESSES = ['all', 'command-api', 'relay', 'projector', 'process-manager', 'query-api'] as const;
+const PROCESSES = ['all', 'command-api', 'relay', 'projector', 'process-manager', 'query-api', 'reconciler'] as const;
 type ProcessName = (typeof PROCESSES)[number];
 
 /** A running process: the APIs can drain (readiness 503) before they stop. */
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
   if (run('process-manager'))
     started.push(await writeStore(() => startProcessManager(config, logger.child({ process: 'process-manager' }))));
   if (run('query-api')) started.push(await readStore(() => startQueryApi(config, logger.child({ process: 'query-api' }))));
+  if (run('reconciler')) started.push(await readStore(() => startReconciler(config, logger.child({ process: 'reconciler' }))));
   process.off('SIGINT', whileStarting);
   process.off('SIGTERM', whileStarting);
 
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
         'Converge is running.',
         `  command API  http://localhost:${config.commandApiPort}   (docs: /docs)`,
         `  query API    http://localhost:${config.queryApiPort}   (docs: /docs)`,
+        `  status page  http://localhost:${config.queryApiPort}/status`,
         `  write store  ${redact(config.databaseUrl)}`,
         `  read store   ${redact(config.readStoreUrl)}`,
         `  NATS         ${redact(config.natsUrl)} (namespace ${config.namespace})`,

@@ -98,6 +98,14 @@ export class ViewFreshness {
     return (await pending) ?? checkpoint?.pending ?? 0;
   }
 
+  /** The event stream as JetStream has it (what the relay has published), without the write store; undefined without NATS. */
+  async eventStream(): Promise<{ lastSequence: number; lastPublishedAt: string | null; messages: number } | undefined> {
+    if (!this.nc) return undefined;
+    const info = await (await this.nc.jetstreamManager()).streams.info(eventStreamName(this.namespace));
+    const last = info.state.last_seq > 0 ? info.state.last_ts : null;
+    return { lastSequence: info.state.last_seq, lastPublishedAt: last, messages: info.state.messages };
+  }
+
   private async reached(projection: string, key: string): Promise<boolean> {
     const known = this.known.get(projection);
     if (known && known >= key) return true;

@@ -239,11 +239,12 @@ export class MongoViewStore implements ViewStore {
   private async bulkReplace(collection: string, changes: ViewChange[]): Promise<ViewChange[]> {
     const operations: AnyBulkWriteOperation<ViewRecord>[] = changes.map((change) => ({
       replaceOne: {
-        filter: { _id: change.id, _applied: { $lt: change.applied } },
+        // A repair replaces only the very document it was compared with (see ViewChange.replaces).
+        filter: change.replaces === undefined ? { _id: change.id, _applied: { $lt: change.applied } } : { _id: change.id, _applied: change.replaces },
         replacement: change.doc === null
           ? { _id: change.id, _applied: change.applied, _deleted: true as const }
           : { ...checkDocument(collection, change), _id: change.id, _applied: change.applied },
-        upsert: true,
+        upsert: change.replaces === undefined,
       },
     }));
     try {

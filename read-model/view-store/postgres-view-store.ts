@@ -112,7 +112,17 @@ export class PostgresViewStore implements ViewStore {
     const params: unknown[] = [];
     const param = (value: unknown) => `$${params.push(value)}`;
     const steps: string[] = [];
-    for (const [collection, list] of latestChanges(batch.changes)) {
+    for (const [collection, all] of latestChanges(batch.changes)) {
+      const repairs = all.filter((change) => change.replaces !== undefined).map(({ id, doc, applied, replaces }) => ({ id, doc, applied, replaces }));
+      if (repairs.length) {
+        steps.push(
+          `UPDATE ${table(collection)} AS v SET doc = c.doc, applied = c.applied
+             FROM jsonb_to_recordset(${param(JSON.stringify(repairs))}::jsonb) AS c(id text, doc jsonb, applied text, replaces text)
+            WHERE v.id = c.id AND v.applied = c.replaces AND v.doc IS NOT NULL`,
+        );
+      }
+      const list = all.filter((change) => change.replaces === undefined);
+      if (!list.length) continue;
       const rows = list.map(({ id, doc, applied }) => ({ id, doc, applied }));
       steps.push(
         `INSERT INTO ${table(collection)} AS v (id, doc, applied)

@@ -31,6 +31,11 @@ export interface ViewChange {
   doc: Record<string, unknown> | null;
   /** Order key of the last event this change covers; must be greater than the stored one to apply. */
   applied: string;
+  /**
+   * A repair (the reconciler): applies only if the stored document's order key is still exactly
+   * this one, whatever `applied` is, so a document the projector moved on meanwhile is left alone.
+   */
+  replaces?: string;
 }
 
 export interface Checkpoint {

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { connect, JetStreamManager, NatsConnection } from 'nats';
 import { allProjections } from '../../read-model/projections';
 import { shadowState } from '../../read-model/rebuild/shadow';
+import { loadReports, summarizeReport } from '../../read-model/reconciler/reconcile-report';
 import type { Projection } from '../../read-model/projector/projection';
 import type { Checkpoint, ViewStore } from '../../read-model/view-store/view-store';
 import { ORIGIN_ORDER_KEY } from '../contracts';
@@ -25,9 +26,14 @@ export function statusCommand(): Command {
             ),
           );
           const relay = await log!.relayProgress(config.namespace);
+          const reports = await loadReports(store);
+          const reconciler = {
+            lastRun: reports.last && summarizeReport(reports.last),
+            lastWithDifferences: reports.lastWithDifferences && summarizeReport(reports.lastWithDifferences),
+          };
           const errors = [...new Set([nats.error, ...projections.map((p) => 'error' in p.consumer && p.consumer.error)])]
             .filter((error): error is string => Boolean(error));
-          const status = { namespace: config.namespace, projections, relay, errors };
+          const status = { namespace: config.namespace, projections, relay, reconciler, errors };
           if (flags.json) printJson(status);
           else printStatus(status);
           // The report is printed either way; a dependency it could not ask makes the exit code say so.
@@ -98,6 +104,7 @@ function printStatus(status: {
   errors: string[];
   projections: Awaited<ReturnType<typeof projectionStatus>>[];
   relay: Awaited<ReturnType<PostgresEventLog['relayProgress']>>;
+  reconciler: { lastRun: ReturnType<typeof summarizeReport> | null; lastWithDifferences: ReturnType<typeof summarizeReport> | null };
 }): void {
   console.log(`namespace ${status.namespace}`);
   for (const p of status.projections) {
@@ -118,4 +125,13 @@ function printStatus(status: {
     `  relay             ${relay.checkpoint ? `position ${relay.checkpoint.position}` : 'no checkpoint yet'} of head ${relay.head.position}` +
       ` (${count(relay.behind)} events not yet published)`,
   );
+  const { lastRun, lastWithDifferences } = status.reconciler;
+  const line = (r: ReturnType<typeof summarizeReport>) =>
+    `run #${r.run} at ${r.finishedAt} (${r.durationMs} ms): ${count(r.checked)} documents checked, ` +
+    `${r.differences.changed} changed / ${r.differences.missing} missing / ${r.differences.extra} extra, ${r.repaired} repaired`;
+  console.log(`  reconciler        ${lastRun ? `last ${line(lastRun)}` : 'no run recorded yet'}`);
+  if (lastWithDifferences && lastWithDifferences !== lastRun) {
+    console.log(`    last differences found: ${line(lastWithDifferences)}`);
+  }
+  for (const f of lastWithDifferences?.findings ?? []) console.log(`      ${f.repaired ? 'repaired' : 'found'} ${f.kind} ${f.projection} ${f.collection}/${f.id}`);
 }

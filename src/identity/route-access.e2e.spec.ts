@@ -97,6 +97,8 @@ describe('route × role × ownership', () => {
       'GET /reports/daily-sales': { api: 'query', path: `/reports/daily-sales?from=${today}&to=${today}` },
       'GET /projections': { api: 'query', path: '/projections' },
       'GET /metrics': { api: 'query', path: '/metrics' },
+      'GET /status': { api: 'query', path: '/status' },
+      'GET /status/data': { api: 'query', path: '/status/data' },
     };
     return { method: route.split(' ')[0], ...requests[route] };
   }

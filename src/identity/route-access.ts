@@ -37,6 +37,9 @@ export const ROUTE_ACCESS = {
   'GET /projections': { api: 'query', roles: STAFF },
   // 'both' once the command API serves /metrics too (its MetricsController is guarded by this row already).
   'GET /metrics': { api: 'query', roles: OPERATORS },
+  // The status page carries no data; what it polls is operator data.
+  'GET /status': { api: 'query', roles: 'public' },
+  'GET /status/data': { api: 'query', roles: OPERATORS },
 } as const satisfies Record<string, RouteAccess>;
 
 export type RouteKey = keyof typeof ROUTE_ACCESS;

@@ -13,13 +13,15 @@ import { startCommandApi } from '../../src/processes/command-api';
 import { startProcessManager } from '../../src/processes/process-manager';
 import { startProjector } from '../../src/processes/projector';
 import { startQueryApi } from '../../src/processes/query-api';
+import { startReconciler } from '../../src/processes/reconciler';
 import { startRelay } from '../../src/processes/relay';
 import { adminToken, ANONYMOUS, TEST_DEV_KEY } from './auth';
 import { databaseUrl, NATS_URL, uniqueName } from './env';
 import { startMongoDouble } from './mongo-double';
 import { freePort } from './nats-server';
 
-export type Piece = 'command-api' | 'relay' | 'projector' | 'process-manager' | 'query-api';
+/** The five of a default system, and the reconciler (started only when asked for). */
+export type Piece = 'command-api' | 'relay' | 'projector' | 'process-manager' | 'query-api' | 'reconciler';
 
 export interface TestSystem {
   config: Config;
@@ -65,6 +67,7 @@ export async function startTestSystem(
     CACHE_KEY_PREFIX: `${name}:`,
     COMMAND_API_PORT: String(await freePort()),
     QUERY_API_PORT: String(await freePort()),
+    RECONCILER_PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     // Tokens from testToken() verify here; rate limiting stays off unless a test turns it on.
     AUTH_DEV_KEY: TEST_DEV_KEY,
@@ -86,6 +89,7 @@ export async function startTestSystem(
       return started;
     },
     'query-api': () => startQueryApi(config, logger),
+    reconciler: () => startReconciler(config, logger),
   };
   const system: TestSystem = {
     config,

@@ -119,6 +119,23 @@ export function viewStoreConformance(name: string, setup: Setup): void {
         expect((await store.get(views, 'e'))?.doc).toEqual({ n: 7 });
       });
 
+      it('applies a repair (replaces) only over the very version it names, even to an older or equal key', async () => {
+        const repair = (id: string, doc: Doc | null, applied: string, replaces: string) =>
+          store.commit(batch(fresh('guard'), [{ collection: views, id, doc, applied, replaces }], 1));
+        await put('r', { n: 1, tampered: true }, key(5));
+        await repair('r', { n: 1 }, key(5), key(5));
+        expect(await store.get(views, 'r')).toEqual({ id: 'r', doc: { n: 1 }, applied: key(5) });
+        await repair('r', { n: 0 }, key(3), key(5)); // the log's own key may be lower than the one the document claims
+        expect(await store.get(views, 'r')).toEqual({ id: 'r', doc: { n: 0 }, applied: key(3) });
+        await put('r', { n: 4 }, key(4)); // the projector moved the document on...
+        await repair('r', { n: 0 }, key(3), key(3)); // ...so a repair of the version it replaced writes nothing
+        expect(await store.get(views, 'r')).toEqual({ id: 'r', doc: { n: 4 }, applied: key(4) });
+        await repair('r', null, key(4), key(4)); // an extra document is deleted
+        expect(await store.get(views, 'r')).toBeUndefined();
+        await repair('absent', { n: 1 }, key(1), key(1)); // never inserts
+        expect(await store.get(views, 'absent')).toBeUndefined();
+      });
+
       it('within one batch, the change with the greatest order key wins', async () => {
         const changes = [3, 8, 5].map((n) => ({ collection: views, id: 'f', doc: { n }, applied: key(n) }));
         await store.commit(batch(fresh('guard'), changes, 8));

@@ -1,0 +1,109 @@
+import { Registry } from 'prom-client';
+import { allProjections } from '../../read-model/projections';
+import { saveReport, type ReconcileReport } from '../../read-model/reconciler/reconcile-report';
+import { Reconciler } from '../../read-model/reconciler/reconciler';
+import { ReconcilerMetrics } from '../../read-model/reconciler/reconciler-metrics';
+import { createViewStore } from '../../read-model/view-store/create-view-store';
+import { PostgresEventLog } from '../../write-model/event-store/postgres-event-log';
+import type { Config } from '../config';
+import { startMinimalOpsServer } from '../http/minimal-ops-server';
+import type { Logger } from '../logger';
+import { CheckpointNotice, checkpointSubject, connectNats } from '../nats';
+import { createPool } from '../postgres';
+
+export interface RunningReconciler {
+  /** The port /metrics and /health are served on. */
+  port: number;
+  registry: Registry;
+  /** The last finished run's report (also stored in the read store). */
+  lastReport(): ReconcileReport | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * The reconciler process: every RECONCILE_INTERVAL it compares each projection's views with
+ * the event log and repairs what differs (read-model/reconciler), stores the run's report in
+ * the read store for `converge status` and the status page, and tells read caches what it repaired.
+ */
+export async function startReconciler(config: Config, logger: Logger, options: { registry?: Registry; onReport?: (report: ReconcileReport) => void } = {}): Promise<RunningReconciler> {
+  const registry = options.registry ?? new Registry();
+  const metrics = new ReconcilerMetrics(registry);
+  const store = await createViewStore(config.readStoreUrl, { logger, maxConnections: 2 });
+  const pool = createPool(config.databaseUrl, { max: 2 });
+  const nc = await connectNats(config.natsUrl, 'converge-reconciler', logger);
+  const { intervalMs, cycleRuns, minSlice } = config.reconciler;
+  const reconciler = new Reconciler({
+    projections: allProjections(config),
+    store,
+    log: new PostgresEventLog(pool),
+    logger,
+    metrics,
+    cycleRuns,
+    minSlice,
+    onRepaired: (projection, checkpoint, changes) => {
+      // Same-key repairs would not beat a cached entry's key, so the repaired collections' entries are all dropped.
+      const notice: CheckpointNotice = {
+        projection,
+        orderKey: checkpoint.orderKey,
+        position: checkpoint.position,
+        eventRecordedAt: (checkpoint.eventRecordedAt ?? new Date()).toISOString(),
+        changed: changes.map((c) => [c.collection, c.id, c.applied]),
+        swapped: [...new Set(changes.map((c) => c.collection))],
+      };
+      nc.publish(checkpointSubject(config.namespace), JSON.stringify(notice));
+    },
+  });
+  let last: ReconcileReport | undefined;
+  let stopping = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+
+  const runOnce = async () => {
+    try {
+      const report = await reconciler.run();
+      last = report;
+      options.onReport?.(report);
+      await saveReport(store, report);
+      const found = report.projections.reduce((n, p) => n + p.differences.changed + p.differences.missing + p.differences.extra, 0);
+      const checked = report.projections.reduce((n, p) => n + p.checked, 0);
+      logger[found ? 'warn' : 'info']({ run: report.run, checked, differences: found, durationMs: report.durationMs }, 'reconciler run finished');
+    } catch (error) {
+      logger.error({ err: error }, 'reconciler run failed; the next one starts on schedule');
+    }
+  };
+  const schedule = () => {
+    if (stopping) return;
+    timer = setTimeout(() => {
+      running = runOnce().finally(schedule);
+    }, intervalMs);
+  };
+  if (intervalMs > 0) {
+    running = runOnce().finally(schedule);
+  } else {
+    logger.info('RECONCILE_INTERVAL is 0: the reconciler does not run (converge verify checks on demand)');
+  }
+
+  const server = await startMinimalOpsServer({
+    port: config.reconciler.port,
+    registry,
+    ready: async () => {
+      await store.checkpoints(); // throws while the read store is unreachable: not ready
+      return { readStore: 'up', intervalMs, lastRun: last?.finishedAt ?? null };
+    },
+  });
+  logger.info({ port: server.port, intervalMs, cycleRuns, minSlice }, 'reconciler running');
+  return {
+    port: server.port,
+    registry,
+    lastReport: () => last,
+    async stop() {
+      stopping = true;
+      clearTimeout(timer);
+      await running;
+      await server.close();
+      await nc.drain().catch(() => undefined);
+      await pool.end();
+      await store.close();
+    },
+  };
+}
