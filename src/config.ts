@@ -46,6 +46,26 @@ const integer = (min: 0 | 1) =>
     return parsed;
   });
 const count = integer(0);
+
+/** A TCP port, or 0 for any free one (tests). */
+const opsPort = makeValidator<number>((value) => {
+  const parsed = Number(value.trim());
+  if (!/^\d+$/.test(value.trim()) || parsed > 65535) throw new EnvError('must be a port number (0-65535; 0 picks a free one)');
+  return parsed;
+});
+
+/** A duration: whole seconds ("30"), or with a unit ("500ms", "30s", "5m", "1h"); returned in ms. */
+const duration = makeValidator<number>((value) => {
+  const match = /^(\d+)(ms|s|m|h)?$/.exec(value.trim());
+  if (!match) throw new EnvError('must be a duration such as 30, 30s, 5m or 1h (bare numbers are seconds)');
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 's']!;
+  return Number(match[1]) * unit;
+});
+
+const webhookUrl = makeValidator<string>((value) => {
+  if (value !== '' && (!/^https?:\/\//.test(value) || !URL.canParse(value))) throw new EnvError('must be an http:// or https:// URL (or empty)');
+  return value;
+});
 const positive = integer(1);
 
 /**
@@ -77,6 +97,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       CACHE_LOCAL_MAX: count({ default: 5_000, desc: 'documents in the in-process LRU in front of Redis (0: none)' }),
       CACHE_REDIS_TIMEOUT_MS: positive({ default: 50, desc: 'longest Redis call before the cache reads the store instead' }),
       CACHE_KEY_PREFIX: str({ default: '', desc: 'prefix of every Redis key (default: "<CONVERGE_NAMESPACE>:cache:")' }),
+      // Operations: the background processes' /metrics and /health ports, the lag watchdog, log format.
+      RELAY_PORT: opsPort({ default: 3002, desc: "the relay's /metrics and /health/* (0: any free port)" }),
+      PROJECTOR_PORT: opsPort({ default: 3003, desc: "the projector's /metrics and /health/* (0: any free port)" }),
+      PROCESS_MANAGER_PORT: opsPort({ default: 3004, desc: "the process manager's /metrics and /health/* (0: any free port)" }),
+      LAG_ALERT_SECONDS: positive({ default: 60, desc: "the watchdog alerts when a projection's lag exceeds this many seconds ..." }),
+      LAG_ALERT_FOR: duration({ default: 120_000, desc: '... for this long (e.g. 30s, 2m; default 2m)' }),
+      ALERT_WEBHOOK_URL: webhookUrl({ default: '', desc: 'the watchdog POSTs its alerts and recoveries here as JSON (empty: log only)' }),
+      PROJECTION_STUCK_AFTER: duration({ default: 30_000, desc: 'a projection with a backlog that applies nothing for this long is stuck, not catching up (default 30s)' }),
+      LOG_FORMAT: str({ default: '', choices: ['', 'pretty', 'json'], desc: 'pretty or json (default: pretty on a terminal, json otherwise)' }),
     },
     {
       reporter: ({ errors }) => {
@@ -103,6 +132,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     paymentGatewayTimeoutMs: raw.PAYMENT_GATEWAY_TIMEOUT_MS,
     shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,
     shutdownDrainDelayMs: raw.SHUTDOWN_DRAIN_DELAY_MS,
+    ops: {
+      relayPort: raw.RELAY_PORT,
+      projectorPort: raw.PROJECTOR_PORT,
+      processManagerPort: raw.PROCESS_MANAGER_PORT,
+      lagAlertSeconds: raw.LAG_ALERT_SECONDS,
+      lagAlertForMs: raw.LAG_ALERT_FOR,
+      alertWebhookUrl: raw.ALERT_WEBHOOK_URL || undefined,
+      stuckAfterMs: raw.PROJECTION_STUCK_AFTER,
+    },
+    logFormat: raw.LOG_FORMAT || (process.stdout.isTTY ? 'pretty' : 'json'),
     cache: {
       enabled: raw.CACHE === 'on',
       redisUrl: raw.REDIS_URL,

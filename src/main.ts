@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const config = loadConfig();
-  const logger = createLogger(`converge-${which}`, config.logLevel);
+  const logger = createLogger(`converge-${which}`, config.logLevel, config.logFormat);
   const started: Started[] = [];
 
   if (which === 'all' || which === 'command-api' || which === 'relay' || which === 'process-manager') {
@@ -59,6 +59,7 @@ async function main(): Promise<void> {
         'Converge is running.',
         `  command API  http://localhost:${config.commandApiPort}   (docs: /docs)`,
         `  query API    http://localhost:${config.queryApiPort}   (docs: /docs)`,
+        `  metrics      /metrics on both APIs; relay :${config.ops.relayPort}, projector :${config.ops.projectorPort}, process manager :${config.ops.processManagerPort}`,
         `  write store  ${redact(config.databaseUrl)}`,
         `  read store   ${redact(config.readStoreUrl)}`,
         `  NATS         ${redact(config.natsUrl)} (namespace ${config.namespace})`,

@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { markRoute } from '../../src/http/request-log';
 import { viewHeaders, ViewReader } from '../query-api/view-response';
 import type { ViewStore } from '../view-store/view-store';
 import type { CachedView } from './cached-views';
@@ -35,6 +36,7 @@ export function fastReads(views: CachedView[], cache: QueryCache, reader: ViewRe
 function answer(req: IncomingMessage, res: ServerResponse, reader: ViewReader, view: CachedView, hit: CacheHit): boolean {
   const meta = reader.metaOf(view.projection, hit);
   if (!meta) return false;
+  markRoute(req, view.route);
   const etag = `"${hit.answer.etag}"`;
   const common = ['ETag', etag, ...viewHeaders(meta, false).flat()];
   if (matches(req.headers['if-none-match'], etag)) {

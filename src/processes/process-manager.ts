@@ -3,13 +3,16 @@ import { CommandBus } from '@nestjs/cqrs';
 import { OrderSaga } from '../../write-model/order-saga/order-saga';
 import { PaymentWorker } from '../../write-model/order-saga/payment-worker';
 import { SagaConsumer } from '../../write-model/order-saga/saga-consumer';
+import { measuredGateway, sagaMetrics } from '../../write-model/order-saga/saga-metrics';
 import { SagaStore } from '../../write-model/order-saga/saga-store';
 import type { PaymentGateway } from '../../write-model/payments/payment-gateway';
 import { PaymentSimulator } from '../../write-model/payments/payment-simulator';
 import { ProcessManagerModule } from '../../write-model/process-manager.module';
 import { AggregateStore } from '../../write-model/shared/aggregate-store';
 import type { Config } from '../config';
+import { startOpsServer } from '../http/ops-server';
 import type { Logger } from '../logger';
+import { createRegistry } from '../metrics';
 import { connectNats } from '../nats';
 import { createPool } from '../postgres';
 
@@ -18,19 +21,23 @@ export async function startProcessManager(
   config: Config,
   logger: Logger,
   options: { gateway?: PaymentGateway } = {},
-): Promise<{ gateway: PaymentGateway; stop(): Promise<void> }> {
+): Promise<{ gateway: PaymentGateway; opsPort: number; drain(): void; stop(): Promise<void> }> {
   const pool = createPool(config.databaseUrl, { max: 10 });
   const context = await NestFactory.createApplicationContext(ProcessManagerModule.forRoot(pool), { logger: false });
   const bus = context.get(CommandBus);
   const gateway = options.gateway ?? new PaymentSimulator();
   const sagas = new SagaStore(pool);
-  const worker = new PaymentWorker({ bus, sagas, gateway, logger, gatewayTimeoutMs: config.paymentGatewayTimeoutMs });
+  const registry = createRegistry();
+  const metrics = sagaMetrics(registry, () => sagas.awaitingPayment());
+  const measured = measuredGateway(gateway, registry);
+  const worker = new PaymentWorker({ bus, sagas, gateway: measured, logger, gatewayTimeoutMs: config.paymentGatewayTimeoutMs, metrics });
   const saga = new OrderSaga({
     bus,
     aggregates: context.get(AggregateStore),
     sagas,
-    gateway,
+    gateway: measured,
     logger,
+    metrics,
     paymentDeadlineMs: config.paymentDeadlineMs,
     gatewayTimeoutMs: config.paymentGatewayTimeoutMs,
   });
@@ -44,10 +51,19 @@ export async function startProcessManager(
   });
   await consumer.start();
   worker.start();
-  logger.info('process manager running');
+  const ops = await startOpsServer({
+    port: config.ops.processManagerPort,
+    registry,
+    logger,
+    checks: { postgres: () => pool.query('SELECT 1'), nats: () => nc.flush() },
+  });
+  logger.info({ opsPort: ops.port }, 'process manager running');
   return {
     gateway,
+    opsPort: ops.port,
+    drain: () => ops.drain(),
     async stop() {
+      await ops.close();
       await consumer.stop();
       await worker.stop();
       await nc.drain().catch(() => undefined);
