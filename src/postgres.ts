@@ -59,7 +59,8 @@ export async function migrate(connectionString: string, set: 'write-store' | 're
     singleTransaction: true,
     log: (message) => logger?.debug(message),
     logger: logger
-      ? { debug: (m) => logger.debug(m), info: (m) => logger.info(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) }
+      ? // node-pg-migrate narrates every step at info: that is start-up chatter, debug here.
+        { debug: (m) => logger.debug(m), info: (m) => logger.debug(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) }
       : { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
   });
 }

@@ -117,7 +117,9 @@ export class OrderSaga {
   /** Releases every line and refunds a payment that went through: the one place compensation happens. */
   private async compensate(event: Extract<RecordedOrderEvent, { type: 'OrderRejected' | 'OrderCancelled' }>): Promise<void> {
     const order = await this.order(event.data.orderId);
-    (this.deps.metrics ?? noSagaMetrics).compensated(compensationReason(event));
+    const reason = compensationReason(event);
+    (this.deps.metrics ?? noSagaMetrics).compensated(reason);
+    this.deps.logger.info({ orderId: order.orderId, reason, detail: event.data.reason }, 'order compensated');
     await this.deps.sagas.finish(order.orderId, 'abandoned').catch(() => undefined);
     await this.releaseAll(event, order.orderId, order.lines);
     const { payment } = order;
