@@ -28,6 +28,9 @@ describe('npm start', () => {
       CONVERGE_NAMESPACE: name,
       COMMAND_API_PORT: String(await freePort()),
       QUERY_API_PORT: String(await freePort()),
+      RELAY_PORT: '0',
+      PROJECTOR_PORT: '0',
+      PROCESS_MANAGER_PORT: '0',
       LOG_LEVEL: 'warn',
     });
     commandUrl = `http://127.0.0.1:${env.COMMAND_API_PORT}`;
