@@ -55,7 +55,12 @@ describe('metrics of every process', () => {
       ],
     };
     for (const [process, families] of Object.entries(pages)) {
-      for (const name of [...expected[process as keyof typeof pages], 'process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) {
+      for (const name of [
+        ...expected[process as keyof typeof pages],
+        'process_cpu_seconds_total',
+        'nodejs_eventloop_lag_seconds',
+        'nodejs_heap_size_used_bytes',
+      ]) {
         expect([process, name, families.has(name)]).toEqual([process, name, true]);
       }
     }
@@ -69,19 +74,29 @@ describe('metrics of every process', () => {
       relay: await scrape(system.opsUrls.relay),
       projector: await scrape(system.opsUrls.projector),
     };
-    const registered = await http('POST', `${system.commandUrl}/products`, { sku: 'MET-1', name: 'Metered', price: { amount: 100, currency: 'EUR' } });
+    const registered = await http('POST', `${system.commandUrl}/products`, {
+      sku: 'MET-1',
+      name: 'Metered',
+      price: { amount: 100, currency: 'EUR' },
+    });
     expect(registered.status).toBe(201);
-    expect((await http('POST', `${system.commandUrl}/products`, { sku: 'MET-1', name: 'Again', price: { amount: 100, currency: 'EUR' } })).status).toBe(409);
+    expect(
+      (await http('POST', `${system.commandUrl}/products`, { sku: 'MET-1', name: 'Again', price: { amount: 100, currency: 'EUR' } }))
+        .status,
+    ).toBe(409);
     expect((await http('POST', `${system.commandUrl}/products`, { sku: 'MET-2' })).status).toBe(400);
     const read = await http('GET', `${system.queryUrl}/products/MET-1`, undefined, { 'Consistency-Token': registered.body.token });
     expect(read.status).toBe(200);
 
     const command = await scrape(system.commandUrl);
-    const delta = (now: typeof command, then: typeof command, name: string, labels: Record<string, string>) => total(now, name, labels) - total(then, name, labels);
+    const delta = (now: typeof command, then: typeof command, name: string, labels: Record<string, string>) =>
+      total(now, name, labels) - total(then, name, labels);
     expect(delta(command, before.command, 'converge_commands_total', { type: 'registerProduct', outcome: 'ok' })).toBe(1);
     expect(delta(command, before.command, 'converge_commands_total', { type: 'registerProduct', outcome: 'conflict' })).toBe(1);
     expect(delta(command, before.command, 'converge_commands_total', { type: 'registerProduct', outcome: 'validation_error' })).toBe(1);
-    expect(delta(command, before.command, 'converge_http_request_duration_seconds', { route: '/products', method: 'POST', status: '201' })).toBe(1);
+    expect(
+      delta(command, before.command, 'converge_http_request_duration_seconds', { route: '/products', method: 'POST', status: '201' }),
+    ).toBe(1);
 
     const query = await scrape(system.queryUrl);
     expect(delta(query, before.query, 'converge_query_token_waits_total', { projection: 'product-catalog', outcome: 'reached' })).toBe(1);
@@ -95,7 +110,9 @@ describe('metrics of every process', () => {
     expect(delta(relay, before.relay, 'converge_relay_events_published_total', {})).toBeGreaterThanOrEqual(1);
     expect(total(relay, 'converge_relay_published_position')).toBe(total(relay, 'converge_relay_log_head_position'));
     const projector = await scrape(system.opsUrls.projector);
-    expect(delta(projector, before.projector, 'converge_projection_events_applied_total', { projection: 'product-catalog' })).toBeGreaterThanOrEqual(1);
+    expect(
+      delta(projector, before.projector, 'converge_projection_events_applied_total', { projection: 'product-catalog' }),
+    ).toBeGreaterThanOrEqual(1);
     const head = total(relay, 'converge_relay_log_head_position');
     expect(total(projector, 'converge_projection_applied_position', { projection: 'product-catalog' })).toBe(head);
     const lag = await eventually(async () => {
@@ -108,12 +125,20 @@ describe('metrics of every process', () => {
 
   it('a declined order counts a compensation and gateway latency', async () => {
     expect((await http('POST', `${system.commandUrl}/inventory/MET-1/receipts`, { quantity: 5 })).status).toBe(200);
-    const placed = await http('POST', `${system.commandUrl}/orders`, { customerId: 'c-met', lines: [{ sku: 'MET-1', quantity: 1 }], paymentToken: 'tok_decline' });
+    const placed = await http('POST', `${system.commandUrl}/orders`, {
+      customerId: 'c-met',
+      lines: [{ sku: 'MET-1', quantity: 1 }],
+      paymentToken: 'tok_decline',
+    });
     expect(placed.status).toBe(201);
-    const page = await eventually(async () => {
-      const scraped = await scrape(system.opsUrls['process-manager']);
-      return total(scraped, 'converge_saga_compensations_total', { reason: 'payment_declined' }) === 1 ? scraped : undefined;
-    }, 20_000, 'one compensation for a declined payment');
+    const page = await eventually(
+      async () => {
+        const scraped = await scrape(system.opsUrls['process-manager']);
+        return total(scraped, 'converge_saga_compensations_total', { reason: 'payment_declined' }) === 1 ? scraped : undefined;
+      },
+      20_000,
+      'one compensation for a declined payment',
+    );
     expect(total(page, 'converge_payment_gateway_request_duration_seconds', { operation: 'authorize', outcome: 'declined' })).toBe(1);
   });
 

@@ -80,7 +80,9 @@ export class LagWatchdog {
     const stuck = Object.entries(states).filter(([, state]) => state === 'stuck');
     if (stuck.length) {
       const seconds = Math.round(this.options.stuckAfterMs / 1000);
-      throw new Error(`stuck: ${stuck.map(([name]) => `${name} (${this.watches.get(name)!.lag!.events} events behind, nothing applied for ${seconds} s or more)`).join(', ')}`);
+      throw new Error(
+        `stuck: ${stuck.map(([name]) => `${name} (${this.watches.get(name)!.lag!.events} events behind, nothing applied for ${seconds} s or more)`).join(', ')}`,
+      );
     }
     return {
       status: 'up',
@@ -118,7 +120,10 @@ export class LagWatchdog {
       if (!watch.alerted && now - watch.aboveSince >= forMs) {
         watch.alerted = true;
         const alert = this.alert('firing', name, lag, watch.aboveSince, now);
-        logger.warn(alert, `projection ${name} lags ${lag.seconds.toFixed(1)} s (over ${thresholdSeconds} s for ${Math.round(forMs / 1000)} s)`);
+        logger.warn(
+          alert,
+          `projection ${name} lags ${lag.seconds.toFixed(1)} s (over ${thresholdSeconds} s for ${Math.round(forMs / 1000)} s)`,
+        );
         void this.post(alert);
       }
       return;

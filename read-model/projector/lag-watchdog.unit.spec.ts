@@ -31,7 +31,9 @@ describe('LagWatchdog', () => {
   it('warns once after the lag stayed over the threshold for the whole window, and once when it recovers', async () => {
     for (const t of [0, 2, 4, 5, 6, 8]) await at(t, behind(20 + t, t));
     expect(logger.warn).toHaveBeenCalledTimes(1);
-    expect(logger.warn.mock.calls[0][0]).toEqual(expect.objectContaining({ status: 'firing', projection: 'order-summary', lagSeconds: 25, since: new Date(0).toISOString() }));
+    expect(logger.warn.mock.calls[0][0]).toEqual(
+      expect.objectContaining({ status: 'firing', projection: 'order-summary', lagSeconds: 25, since: new Date(0).toISOString() }),
+    );
     await at(9, { events: 0, seconds: 0, acknowledged: 9 });
     await at(10, { events: 0, seconds: 0, acknowledged: 9 });
     expect(logger.info).toHaveBeenCalledTimes(1);
@@ -55,7 +57,10 @@ describe('LagWatchdog', () => {
     await at(1, behind(1, 5));
     await at(2, behind(2, 6));
     expect(watchdog.states(now)).toEqual({ 'order-summary': 'catching up' });
-    await expect(watchdog.readiness()).resolves.toEqual({ status: 'up', projections: { 'order-summary': 'catching up (10 events, 2.0 s behind)' } });
+    await expect(watchdog.readiness()).resolves.toEqual({
+      status: 'up',
+      projections: { 'order-summary': 'catching up (10 events, 2.0 s behind)' },
+    });
     await at(4, behind(4, 6));
     expect(watchdog.states(now)).toEqual({ 'order-summary': 'catching up' });
     await at(5, behind(5, 6));

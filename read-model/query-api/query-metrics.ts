@@ -79,5 +79,9 @@ export function projectionLagMetrics(
     });
   gauge('converge_projection_position', "global position of the last event in the projection's checkpoint (read store)", (m) => m.position);
   gauge('converge_projection_lag_events', 'events in the stream the projection has not applied yet', (m) => m.lag?.events);
-  gauge('converge_projection_lag_seconds', 'age of the oldest event the projection has not applied yet (0 when caught up)', (m) => m.lag?.seconds);
+  gauge(
+    'converge_projection_lag_seconds',
+    'age of the oldest event the projection has not applied yet (0 when caught up)',
+    (m) => m.lag?.seconds,
+  );
 }

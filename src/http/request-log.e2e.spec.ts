@@ -21,7 +21,10 @@ interface LogLine {
 function run(process_: string, env: Record<string, string>) {
   const lines: LogLine[] = [];
   let rest = '';
-  const child: ChildProcess = spawn(process.execPath, [MAIN, process_], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, [MAIN, process_], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   child.stdout!.on('data', (chunk: Buffer) => {
     const text = rest + chunk.toString();
     const parts = text.split('\n');
@@ -48,7 +51,11 @@ describe('request logs and correlation', () => {
     saga = run('process-manager', env);
     await eventually(async () => (await http('GET', `${system.commandUrl}/health/ready`)).status === 200, 30_000, 'the command API');
     await eventually(async () => (await http('GET', `${system.queryUrl}/health/ready`)).status === 200, 30_000, 'the query API');
-    await eventually(async () => (await http('GET', `${system.opsUrls['process-manager']}/health/ready`)).status === 200, 30_000, 'the process manager');
+    await eventually(
+      async () => (await http('GET', `${system.opsUrls['process-manager']}/health/ready`)).status === 200,
+      30_000,
+      'the process manager',
+    );
   }, 60_000);
   afterAll(async () => {
     for (const { child } of [command, query, saga]) if (child && child.exitCode === null) child.kill('SIGKILL');
@@ -59,7 +66,12 @@ describe('request logs and correlation', () => {
 
   it('a command: the given id is echoed, logged once with method, route, status and duration, and put into the events', async () => {
     const id = 'req-log-1';
-    const answer = await http('POST', `${system.commandUrl}/products`, { sku: 'LOG-1', name: 'Logged', price: { amount: 100, currency: 'EUR' } }, { 'X-Correlation-Id': id });
+    const answer = await http(
+      'POST',
+      `${system.commandUrl}/products`,
+      { sku: 'LOG-1', name: 'Logged', price: { amount: 100, currency: 'EUR' } },
+      { 'X-Correlation-Id': id },
+    );
     expect(answer.status).toBe(201);
     expect(answer.headers.get('x-correlation-id')).toBe(id);
     const [line, ...more] = await eventually(async () => {
@@ -104,9 +116,18 @@ describe('request logs and correlation', () => {
   it("the saga's log lines for an order carry the correlation id of the request that placed it", async () => {
     const id = 'order-log-1';
     // No stock: the saga rejects the order and compensates, logging it.
-    const placed = await http('POST', `${system.commandUrl}/orders`, { customerId: 'c-log', lines: [{ sku: 'LOG-1', quantity: 1 }], paymentToken: 'tok_approve' }, { 'X-Correlation-Id': id });
+    const placed = await http(
+      'POST',
+      `${system.commandUrl}/orders`,
+      { customerId: 'c-log', lines: [{ sku: 'LOG-1', quantity: 1 }], paymentToken: 'tok_approve' },
+      { 'X-Correlation-Id': id },
+    );
     expect(placed.status).toBe(201);
-    const line = await eventually(async () => saga.lines.find((l) => l.correlationId === id && l.msg === 'order compensated'), 30_000, 'the compensation log line');
+    const line = await eventually(
+      async () => saga.lines.find((l) => l.correlationId === id && l.msg === 'order compensated'),
+      30_000,
+      'the compensation log line',
+    );
     expect(line).toEqual(expect.objectContaining({ orderId: placed.body.id, reason: 'stock_unavailable' }));
   });
 });

@@ -76,5 +76,12 @@ export function observeRequests(server: Server, options: { logger: Logger; regis
 }
 
 function line(req: IncomingMessage, res: ServerResponse, durationMs?: number) {
-  return { method: req.method, route: routeOf(req), url: req.url, status: res.statusCode, durationMs, correlationId: req.headers['x-correlation-id'] };
+  return {
+    method: req.method,
+    route: routeOf(req),
+    url: req.url,
+    status: res.statusCode,
+    durationMs,
+    correlationId: req.headers['x-correlation-id'],
+  };
 }

@@ -22,7 +22,10 @@ describe('the lag alert, seen by a real Prometheus', () => {
 
   beforeAll(async () => {
     system = await startTestSystem();
-    expect((await http('POST', `${system.commandUrl}/products`, { sku: 'ALR-1', name: 'Alerted', price: { amount: 100, currency: 'EUR' } })).status).toBe(201);
+    expect(
+      (await http('POST', `${system.commandUrl}/products`, { sku: 'ALR-1', name: 'Alerted', price: { amount: 100, currency: 'EUR' } }))
+        .status,
+    ).toBe(201);
     await projectionsCaughtUp(system, [PROJECTION]);
     prometheus = await startPrometheus({
       targets: [
@@ -76,14 +79,18 @@ describe('the lag alert, seen by a real Prometheus', () => {
 
       const states: string[] = [];
       const watch = async (until: string, timeoutMs: number) =>
-        eventually(async () => {
-          const state = await alertState();
-          if (states[states.length - 1] !== state) {
-            states.push(state);
-            note(`${ALERT} ${state} (lag ${await lagNow()})`);
-          }
-          return state === until;
-        }, timeoutMs, `${ALERT} to be ${until}`);
+        eventually(
+          async () => {
+            const state = await alertState();
+            if (states[states.length - 1] !== state) {
+              states.push(state);
+              note(`${ALERT} ${state} (lag ${await lagNow()})`);
+            }
+            return state === until;
+          },
+          timeoutMs,
+          `${ALERT} to be ${until}`,
+        );
       await watch('firing', 90_000);
       expect(states).toEqual(['inactive', 'pending', 'firing'].slice(states[0] === 'inactive' ? 0 : 1));
 

@@ -35,8 +35,17 @@ export function sagaMetrics(registry: Registry, awaitingPayment: () => Promise<n
       this.set({ step: 'authorize-payment' }, await awaitingPayment());
     },
   });
-  const compensations = new Counter({ name: 'converge_saga_compensations_total', help: 'orders compensated (stock released, payment refunded), by reason', labelNames: ['reason'], registers });
-  const expirations = new Counter({ name: 'converge_saga_deadline_expirations_total', help: 'payment steps cancelled because their deadline passed', registers });
+  const compensations = new Counter({
+    name: 'converge_saga_compensations_total',
+    help: 'orders compensated (stock released, payment refunded), by reason',
+    labelNames: ['reason'],
+    registers,
+  });
+  const expirations = new Counter({
+    name: 'converge_saga_deadline_expirations_total',
+    help: 'payment steps cancelled because their deadline passed',
+    registers,
+  });
   return {
     stepStarted: (step) => handling.set(step, (handling.get(step) ?? 0) + 1),
     stepDone: (step) => handling.set(step, Math.max(0, (handling.get(step) ?? 1) - 1)),
@@ -74,7 +83,12 @@ export function measuredGateway(gateway: PaymentGateway, registry: Registry): Pa
     }
   };
   return {
-    authorize: (request, options) => measure('authorize', () => gateway.authorize(request, options), (r) => (r.outcome === 'approved' ? 'ok' : 'declined')),
+    authorize: (request, options) =>
+      measure(
+        'authorize',
+        () => gateway.authorize(request, options),
+        (r) => (r.outcome === 'approved' ? 'ok' : 'declined'),
+      ),
     capture: (request, options) => measure('capture', () => gateway.capture(request, options)),
     refund: (request, options) => measure('refund', () => gateway.refund(request, options)),
   };

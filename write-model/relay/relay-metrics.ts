@@ -18,8 +18,16 @@ export const noRelayMetrics: RelayCollector = { published: () => undefined, publ
 export function relayMetrics(registry: Registry, pool: Pool, cursor: () => RelayCursor | null): RelayCollector {
   const registers = [registry];
   const published = new Counter({ name: 'converge_relay_events_published_total', help: 'events published to JetStream', registers });
-  const errors = new Counter({ name: 'converge_relay_publish_errors_total', help: 'relay passes that failed (publish, NATS or PostgreSQL error)', registers });
-  const connected = new Gauge({ name: 'converge_relay_nats_connected', help: '1 while the relay is connected to NATS, 0 while it redials', registers });
+  const errors = new Counter({
+    name: 'converge_relay_publish_errors_total',
+    help: 'relay passes that failed (publish, NATS or PostgreSQL error)',
+    registers,
+  });
+  const connected = new Gauge({
+    name: 'converge_relay_nats_connected',
+    help: '1 while the relay is connected to NATS, 0 while it redials',
+    registers,
+  });
   connected.set(1);
   let sample: Promise<{ head: number; events: number; oldest: Date | null }> | undefined;
   let sampledAt = 0;
