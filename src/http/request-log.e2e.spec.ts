@@ -49,14 +49,14 @@ describe('request logs and correlation', () => {
     command = run('command-api', env);
     query = run('query-api', env);
     saga = run('process-manager', env);
-    await eventually(async () => (await http('GET', `${system.commandUrl}/health/ready`)).status === 200, 30_000, 'the command API');
-    await eventually(async () => (await http('GET', `${system.queryUrl}/health/ready`)).status === 200, 30_000, 'the query API');
+    await eventually(async () => (await http('GET', `${system.commandUrl}/health/ready`)).status === 200, 90_000, 'the command API');
+    await eventually(async () => (await http('GET', `${system.queryUrl}/health/ready`)).status === 200, 90_000, 'the query API');
     await eventually(
       async () => (await http('GET', `${system.opsUrls['process-manager']}/health/ready`)).status === 200,
       30_000,
       'the process manager',
     );
-  }, 60_000);
+  }, 200_000);
   afterAll(async () => {
     for (const { child } of [command, query, saga]) if (child && child.exitCode === null) child.kill('SIGKILL');
     await system?.dispose();
