@@ -53,7 +53,7 @@ describe('request logs and correlation', () => {
     await eventually(async () => (await http('GET', `${system.queryUrl}/health/ready`)).status === 200, 90_000, 'the query API');
     await eventually(
       async () => (await http('GET', `${system.opsUrls['process-manager']}/health/ready`)).status === 200,
-      30_000,
+      90_000,
       'the process manager',
     );
   }, 200_000);
