@@ -32,7 +32,7 @@ describe('lag watchdog', () => {
         ALERT_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/alerts`,
       },
     });
-  });
+  }, 120_000);
   afterAll(async () => {
     await system?.dispose();
     await new Promise((resolve) => receiver?.close(resolve));

@@ -36,7 +36,7 @@ describe('the lag alert, seen by a real Prometheus', () => {
       ],
       rules: [await shippedRule(ALERT, 3, '4s')],
     });
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await prometheus?.dispose();
     await system?.dispose();
