@@ -11,6 +11,10 @@ export async function benchConfig(options: { writeUrl: string; readUrl?: string;
     CONVERGE_NAMESPACE: options.namespace ?? 'bench',
     COMMAND_API_PORT: String(await freePort()),
     QUERY_API_PORT: String(await freePort()),
+    // The background processes' /metrics ports: any free one, so benches never collide with a running system.
+    RELAY_PORT: '0',
+    PROJECTOR_PORT: '0',
+    PROCESS_MANAGER_PORT: '0',
     LOG_LEVEL: 'silent',
     ...options.env,
   });

@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 // The image's health check: `node docker/healthcheck.js [url ...]` exits 0 when PID 1 is alive
 // and every url answers 2xx. Without urls it checks what PID 1 runs (the image's exec-form
-// `node dist/src/main.js <process>`): the APIs' /health/ready. The relay, projector and
-// process-manager (and the CLI) serve no HTTP, so for them it can only say the process is alive.
+// `node dist/src/main.js <process>`): that process's /health/ready (the APIs on their ports, the
+// relay, projector and process-manager on their ops ports). The CLI serves no HTTP: alive is all it says.
 const { readFileSync } = require('node:fs');
 
-const APIS = { 'command-api': ['COMMAND_API_PORT', 3000], 'query-api': ['QUERY_API_PORT', 3001] };
+const APIS = {
+  'command-api': ['COMMAND_API_PORT', 3000],
+  'query-api': ['QUERY_API_PORT', 3001],
+  relay: ['RELAY_PORT', 3002],
+  projector: ['PROJECTOR_PORT', 3003],
+  'process-manager': ['PROCESS_MANAGER_PORT', 3004],
+};
 
 function readinessUrls() {
   const argv = readFileSync('/proc/1/cmdline', 'utf8').split('\0');

@@ -84,6 +84,11 @@ const duration = makeValidator<number>((value) => {
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 's']!;
   return Number(match[1]) * unit;
 });
+
+const webhookUrl = makeValidator<string>((value) => {
+  if (value !== '' && (!/^https?:\/\//.test(value) || !URL.canParse(value))) throw new EnvError('must be an http:// or https:// URL (or empty)');
+  return value;
+});
 const positive = integer(1);
 
 /**
@@ -136,6 +141,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       RECONCILE_CYCLE_RUNS: positive({ default: 60, desc: 'every view document is compared with the log at least once in this many runs' }),
       RECONCILE_MIN_SLICE: positive({ default: 500, desc: 'fewest documents of each view a run compares besides the changed ones' }),
       RECONCILER_PORT: portOrZero({ default: 3005, desc: "the reconciler's /metrics and /health (0: a free port)" }),
+      // Operations: the background processes' /metrics and /health ports, the lag watchdog, log format.
+      RELAY_PORT: portOrZero({ default: 3002, desc: "the relay's /metrics and /health/* (0: any free port)" }),
+      PROJECTOR_PORT: portOrZero({ default: 3003, desc: "the projector's /metrics and /health/* (0: any free port)" }),
+      PROCESS_MANAGER_PORT: portOrZero({ default: 3004, desc: "the process manager's /metrics and /health/* (0: any free port)" }),
+      LAG_ALERT_SECONDS: positive({ default: 60, desc: "the watchdog alerts when a projection's lag exceeds this many seconds ..." }),
+      LAG_ALERT_FOR: duration({ default: 120_000, desc: '... for this long (e.g. 30s, 2m; default 2m)' }),
+      ALERT_WEBHOOK_URL: webhookUrl({ default: '', desc: 'the watchdog POSTs its alerts and recoveries here as JSON (empty: log only)' }),
+      PROJECTION_STUCK_AFTER: duration({ default: 30_000, desc: 'a projection with a backlog that applies nothing for this long is stuck, not catching up (default 30s)' }),
+      LOG_FORMAT: str({ default: '', choices: ['', 'pretty', 'json'], desc: 'pretty or json (default: pretty on a terminal, json otherwise)' }),
     },
     {
       reporter: ({ errors }) => {
@@ -175,6 +189,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       minSlice: raw.RECONCILE_MIN_SLICE,
       port: raw.RECONCILER_PORT,
     },
+    ops: {
+      relayPort: raw.RELAY_PORT,
+      projectorPort: raw.PROJECTOR_PORT,
+      processManagerPort: raw.PROCESS_MANAGER_PORT,
+      lagAlertSeconds: raw.LAG_ALERT_SECONDS,
+      lagAlertForMs: raw.LAG_ALERT_FOR,
+      alertWebhookUrl: raw.ALERT_WEBHOOK_URL || undefined,
+      stuckAfterMs: raw.PROJECTION_STUCK_AFTER,
+    },
+    logFormat: raw.LOG_FORMAT || (process.stdout.isTTY ? 'pretty' : 'json'),
     cache: {
       enabled: raw.CACHE === 'on',
       redisUrl: raw.REDIS_URL,

@@ -68,4 +68,23 @@ describe('configuration', () => {
       ['COMMAND_API_PORT', 'DATABASE_URL', 'LOW_STOCK_THRESHOLD', 'NATS_URL', 'PROJECTION_BATCH_SIZE'],
     );
   });
+
+  it('reads the operations settings: ops ports (0 = any free one), durations with units, an optional webhook', () => {
+    expect(loadConfig({}).ops).toEqual({
+      relayPort: 3002,
+      projectorPort: 3003,
+      processManagerPort: 3004,
+      lagAlertSeconds: 60,
+      lagAlertForMs: 120_000,
+      alertWebhookUrl: undefined,
+      stuckAfterMs: 30_000,
+    });
+    const config = loadConfig({ RELAY_PORT: '0', LAG_ALERT_FOR: '90', PROJECTION_STUCK_AFTER: '1500ms', ALERT_WEBHOOK_URL: 'http://alerts.local/hook', LOG_FORMAT: 'json' });
+    expect(config.ops).toEqual(expect.objectContaining({ relayPort: 0, lagAlertForMs: 90_000, stuckAfterMs: 1_500, alertWebhookUrl: 'http://alerts.local/hook' }));
+    expect(config.logFormat).toBe('json');
+    expect(() => loadConfig({ LAG_ALERT_FOR: '2 minutes' })).toThrow('LAG_ALERT_FOR: must be a duration such as 30, 30s, 5m or 1h');
+    expect(() => loadConfig({ PROJECTOR_PORT: '70000' })).toThrow('PROJECTOR_PORT: must be a port number');
+    expect(() => loadConfig({ ALERT_WEBHOOK_URL: 'ftp://x' })).toThrow('ALERT_WEBHOOK_URL: must be an http:// or https:// URL');
+    expect(() => loadConfig({ LOG_FORMAT: 'xml' })).toThrow('LOG_FORMAT');
+  });
 });

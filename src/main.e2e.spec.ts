@@ -29,6 +29,9 @@ describe('npm start', () => {
       CONVERGE_NAMESPACE: name,
       COMMAND_API_PORT: String(await freePort()),
       QUERY_API_PORT: String(await freePort()),
+      RELAY_PORT: '0',
+      PROJECTOR_PORT: '0',
+      PROCESS_MANAGER_PORT: '0',
       LOG_LEVEL: 'warn',
       // The run's key, so that http()'s admin token verifies (the banner's tokens are checked below).
       AUTH_DEV_KEY: TEST_DEV_KEY,

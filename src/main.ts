@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const config = loadConfig();
-  const logger = createLogger(`converge-${which}`, config.logLevel);
+  const logger = createLogger(`converge-${which}`, config.logLevel, config.logFormat);
   const started: Started[] = [];
 
   // Until every piece runs, a signal ends the process at once: it may be waiting for a dependency.
@@ -80,6 +80,7 @@ async function main(): Promise<void> {
         `  command API  http://localhost:${config.commandApiPort}   (docs: /docs)`,
         `  query API    http://localhost:${config.queryApiPort}   (docs: /docs)`,
         `  status page  http://localhost:${config.queryApiPort}/status`,
+        `  metrics      /metrics on both APIs; relay :${config.ops.relayPort}, projector :${config.ops.projectorPort}, process manager :${config.ops.processManagerPort}`,
         `  write store  ${redact(config.databaseUrl)}`,
         `  read store   ${redact(config.readStoreUrl)}`,
         `  NATS         ${redact(config.natsUrl)} (namespace ${config.namespace})`,

@@ -107,7 +107,8 @@ function runMigrations(connectionString: string, set: 'write-store' | 'read-stor
     singleTransaction: true,
     log: (message) => logger?.debug(message),
     logger: logger
-      ? { debug: (m) => logger.debug(m), info: (m) => logger.info(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) }
+      ? // node-pg-migrate narrates every step at info: that is start-up chatter, debug here.
+        { debug: (m) => logger.debug(m), info: (m) => logger.debug(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) }
       : { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
   });
 }

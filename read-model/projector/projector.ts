@@ -8,6 +8,7 @@ import {
 import type { ViewChange, ViewStore } from '../view-store/view-store';
 import type { BatchOutcome } from './apply-batch';
 import type { Projection } from './projection';
+import { noProjectorMetrics, type ProjectorCollector } from './projector-metrics';
 import { firstSequenceAfter } from './stream-position';
 import { ViewBatches } from './view-batches';
 
@@ -22,6 +23,8 @@ export interface ProjectorOptions {
   maxAttempts?: number;
   /** Test hook: a pause before each batch, to make the projector slow on purpose. */
   batchDelayMs?: number;
+  /** Where batches, redeliveries and dead letters are counted (no-op by default). */
+  metrics?: ProjectorCollector;
   /** Called after each committed batch (metrics, tests). */
   onBatch?: (outcome: BatchOutcome & { events: number; checkpoint: string }) => void;
 }
@@ -136,14 +139,17 @@ export class Projector {
   /** The next messages in stream order; undefined when a gap means delivery must restart. */
   private takeInOrder(): JsMsg[] | undefined {
     const batch: JsMsg[] = [];
+    let redelivered = 0;
     while (this.buffer.length && batch.length < this.batchSize) {
       const message = this.buffer.shift()!;
       const seq = message.info.streamSequence;
       if (this.lastSeq !== undefined && seq <= this.lastSeq) continue; // redelivered: already in hand
       if (this.lastSeq !== undefined && seq !== this.lastSeq + 1) return undefined;
       this.lastSeq = seq;
+      if (message.info.redelivered) redelivered += 1;
       batch.push(message);
     }
+    if (redelivered) (this.options.metrics ?? noProjectorMetrics).redelivered(this.name, redelivered);
     return batch;
   }
 
@@ -155,6 +161,7 @@ export class Projector {
   private async process(messages: JsMsg[]): Promise<void> {
     const { batchDelayMs } = this.options;
     if (batchDelayMs) await sleep(batchDelayMs);
+    const started = performance.now();
     const last = messages[messages.length - 1];
     const all = messages.map((m) => decodeEvent(m.data));
     const events = all.filter((e) => orderKey(e.txId, e.position) > this.checkpointKey);
@@ -178,6 +185,12 @@ export class Projector {
       for (const dead of outcome.deadLetters) {
         this.options.logger.error({ projection: this.name, eventId: dead.eventId, error: dead.error }, 'event dead-lettered');
       }
+      (this.options.metrics ?? noProjectorMetrics).batchCommitted(this.name, {
+        events: events.length,
+        seconds: (performance.now() - started) / 1000,
+        position: all[all.length - 1].position,
+        deadLetters: outcome.deadLetters.length,
+      });
       this.options.onBatch?.({ ...outcome, events: events.length, checkpoint: checkpoint.orderKey });
     }, () => undefined); // a failed commit throws from the next apply; the batch is redelivered
   }

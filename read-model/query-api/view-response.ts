@@ -7,6 +7,7 @@ import type { ViewSync } from '../query-cache/view-sync';
 import type { Checkpoint, FilterCondition, ViewStore } from '../view-store/view-store';
 import { DEFAULT_PAGE_SIZE } from './consistency.query';
 import type { ViewFreshness } from './freshness';
+import { noQueryMetrics, type QueryCollector } from './query-metrics';
 
 /** What every query answer says about the view it was read from. */
 export interface ViewMeta {
@@ -41,6 +42,7 @@ export class ViewReader {
     private readonly freshness: ViewFreshness,
     private readonly cache?: QueryCache,
     private readonly sync?: Pick<ViewSync, 'coveredBy'>,
+    private readonly metrics: QueryCollector = noQueryMetrics,
   ) {}
 
   async read<T>(
@@ -114,7 +116,10 @@ export class ViewReader {
     if (!token) return { reached: true };
     const waitMs = preferredWait(req);
     res.setHeader('Preference-Applied', `wait=${waitMs / 1000}`);
-    return { token, reached: await this.freshness.waitFor(projection, token, waitMs) };
+    const started = performance.now();
+    const reached = await this.freshness.waitFor(projection, token, waitMs);
+    this.metrics.tokenWaited(projection, (performance.now() - started) / 1000, reached);
+    return { token, reached };
   }
 
   private refreshLag(projection: string): Promise<void> {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { SECURITY_HEADER_LIST } from '../../src/http/security-headers';
+import { markRoute } from '../../src/http/request-log';
 import { viewHeaders, ViewReader } from '../query-api/view-response';
 import type { ViewStore } from '../view-store/view-store';
 import type { CachedView } from './cached-views';
@@ -42,6 +43,7 @@ export function fastReads(views: CachedView[], cache: QueryCache, reader: ViewRe
 function answer(req: IncomingMessage, res: ServerResponse, reader: ViewReader, view: CachedView, hit: CacheHit): boolean {
   const meta = reader.metaOf(view.projection, hit);
   if (!meta) return false;
+  markRoute(req, view.route);
   const etag = `"${hit.answer.etag}"`;
   const common = ['ETag', etag, ...SECURITY_HEADER_LIST, ...viewHeaders(meta, false).flat()];
   if (matches(req.headers['if-none-match'], etag)) {

@@ -153,26 +153,31 @@ export class HealthController {
     res.status(200).json(health);
   }
 
-  private async health(): Promise<HealthDocument> {
-    const results = await Promise.all(
-      Object.entries(this.checks).map(async ([name, check]): Promise<[string, DependencyHealth]> => {
-        try {
-          const value = await withTimeout(check());
-          if (degraded(value)) return [name, { ...value, status: 'degraded' }];
-          // A check may report detail with its state (the read cache: Redis, the views it serves).
-          if (typeof value === 'object' && value !== null && 'status' in value) return [name, { ...value, status: 'up' }];
-          return [name, { status: 'up' }];
-        } catch (error) {
-          return [name, { status: 'down', message: reasonOf(error) }];
-        }
-      }),
-    );
-    const details = Object.fromEntries(results);
-    const info = Object.fromEntries(results.filter(([, state]) => state.status !== 'down'));
-    const error = Object.fromEntries(results.filter(([, state]) => state.status === 'down'));
-    const status = this.draining ? 'shutting_down' : Object.keys(error).length ? 'error' : 'ok';
-    return { status, info, error, details };
+  private health(): Promise<HealthDocument> {
+    return readiness(this.checks, this.draining);
   }
+}
+
+/** Runs every check (bounded) into the terminus-shaped document; the APIs and the ops server share it. */
+export async function readiness(checks: ReadinessChecks, draining = false): Promise<HealthDocument> {
+  const results = await Promise.all(
+    Object.entries(checks).map(async ([name, check]): Promise<[string, DependencyHealth]> => {
+      try {
+        const value = await withTimeout(check());
+        if (degraded(value)) return [name, { ...value, status: 'degraded' }];
+        // A check may report detail with its state (the read cache: Redis, the views it serves).
+        if (typeof value === 'object' && value !== null && 'status' in value) return [name, { ...value, status: 'up' }];
+        return [name, { status: 'up' }];
+      } catch (error) {
+        return [name, { status: 'down', message: reasonOf(error) }];
+      }
+    }),
+  );
+  const details = Object.fromEntries(results);
+  const info = Object.fromEntries(results.filter(([, state]) => state.status !== 'down'));
+  const error = Object.fromEntries(results.filter(([, state]) => state.status === 'down'));
+  const status = draining ? 'shutting_down' : Object.keys(error).length ? 'error' : 'ok';
+  return { status, info, error, details };
 }
 
 function withTimeout<T>(check: Promise<T>): Promise<T> {

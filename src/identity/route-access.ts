@@ -35,8 +35,7 @@ export const ROUTE_ACCESS = {
   'GET /customers/{id}/orders': { api: 'query', roles: ORDER_READERS, own: ['customer'] },
   'GET /reports/daily-sales': { api: 'query', roles: STAFF },
   'GET /projections': { api: 'query', roles: STAFF },
-  // 'both' once the command API serves /metrics too (its MetricsController is guarded by this row already).
-  'GET /metrics': { api: 'query', roles: OPERATORS },
+  'GET /metrics': { api: 'both', roles: OPERATORS },
   // The status page carries no data; what it polls is operator data.
   'GET /status': { api: 'query', roles: 'public' },
   'GET /status/data': { api: 'query', roles: OPERATORS },

@@ -8,7 +8,9 @@ import { HealthController } from '../http/health';
 import { guardServer } from '../http/edge';
 import { closeHttpApp, createHttpApp } from '../http/http-app';
 import { COMMAND_API } from '../http/openapi';
+import { observeRequests } from '../http/request-log';
 import type { Logger } from '../logger';
+import { createRegistry } from '../metrics';
 import { createPool } from '../postgres';
 
 /** The command API process: validates, decides and appends; needs only PostgreSQL. */
@@ -17,7 +19,8 @@ export async function startCommandApi(
   logger: Logger,
 ): Promise<{ app: INestApplication; drain(): void; stop(): Promise<void> }> {
   const pool = createPool(config.databaseUrl, { max: 20 });
-  const app = await createHttpApp(CommandApiModule.forRoot(pool), {
+  const registry = createRegistry();
+  const app = await createHttpApp(CommandApiModule.forRoot(pool, { registry }), {
     logger,
     mappers: [writeModelProblem],
     openapi: COMMAND_API,
@@ -25,6 +28,7 @@ export async function startCommandApi(
     corsOrigins: config.edge.corsOrigins,
     store: 'write store',
   });
+  observeRequests(app.getHttpServer() as Server, { logger, registry });
   guardServer(app.getHttpServer() as Server, config.edge.rateLimit);
   await app.listen(config.commandApiPort, config.edge.host);
   logger.info({ port: config.commandApiPort }, 'command API listening');

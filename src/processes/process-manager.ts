@@ -3,13 +3,16 @@ import { CommandBus } from '@nestjs/cqrs';
 import { OrderSaga } from '../../write-model/order-saga/order-saga';
 import { PaymentWorker } from '../../write-model/order-saga/payment-worker';
 import { SagaConsumer } from '../../write-model/order-saga/saga-consumer';
+import { measuredGateway, sagaMetrics } from '../../write-model/order-saga/saga-metrics';
 import { SagaStore } from '../../write-model/order-saga/saga-store';
 import type { PaymentGateway } from '../../write-model/payments/payment-gateway';
 import { PaymentSimulator } from '../../write-model/payments/payment-simulator';
 import { ProcessManagerModule } from '../../write-model/process-manager.module';
 import { AggregateStore } from '../../write-model/shared/aggregate-store';
 import type { Config } from '../config';
+import { startOpsServer } from '../http/ops-server';
 import type { Logger } from '../logger';
+import { createRegistry } from '../metrics';
 import { connectNats } from '../nats';
 import { createPool } from '../postgres';
 
@@ -18,27 +21,32 @@ export async function startProcessManager(
   config: Config,
   logger: Logger,
   options: { gateway?: PaymentGateway } = {},
-): Promise<{ gateway: PaymentGateway; stop(): Promise<void> }> {
+): Promise<{ gateway: PaymentGateway; opsPort: number; drain(): void; stop(): Promise<void> }> {
   const pool = createPool(config.databaseUrl, { max: 10 });
   const context = await NestFactory.createApplicationContext(ProcessManagerModule.forRoot(pool), { logger: false });
   const bus = context.get(CommandBus);
   // The simulator keeps its books in the write store, where every replica and restart finds them.
   const gateway = options.gateway ?? new PaymentSimulator(pool);
   const sagas = new SagaStore(pool);
+  const registry = createRegistry();
+  const metrics = sagaMetrics(registry, () => sagas.awaitingPayment());
+  const measured = measuredGateway(gateway, registry);
   const worker = new PaymentWorker({
     bus,
     sagas,
-    gateway,
+    gateway: measured,
     logger,
     gatewayTimeoutMs: config.paymentGatewayTimeoutMs,
     concurrency: config.paymentConcurrency,
+    metrics,
   });
   const saga = new OrderSaga({
     bus,
     aggregates: context.get(AggregateStore),
     sagas,
-    gateway,
+    gateway: measured,
     logger,
+    metrics,
     paymentDeadlineMs: config.paymentDeadlineMs,
     gatewayTimeoutMs: config.paymentGatewayTimeoutMs,
   });
@@ -61,10 +69,19 @@ export async function startProcessManager(
     throw error;
   }
   worker.start();
-  logger.info('process manager running');
+  const ops = await startOpsServer({
+    port: config.ops.processManagerPort,
+    registry,
+    logger,
+    checks: { postgres: () => pool.query('SELECT 1'), nats: () => nc.flush() },
+  });
+  logger.info({ opsPort: ops.port }, 'process manager running');
   return {
     gateway,
+    opsPort: ops.port,
+    drain: () => ops.drain(),
     async stop() {
+      await ops.close();
       await consumer.stop();
       await worker.stop();
       await nc.drain().catch(() => undefined);

@@ -1,11 +1,12 @@
 import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
-import { Registry } from 'prom-client';
 import { allProjections } from '../../read-model/projections';
 import { readModelProblem } from '../../read-model/query-api/problems';
 import { ViewFreshness } from '../../read-model/query-api/freshness';
 import { QueryApiModule } from '../../read-model/query-api.module';
 import { ViewReader } from '../../read-model/query-api/view-response';
+import { projectionLagMetrics, queryMetrics } from '../../read-model/query-api/query-metrics';
+import { ProjectionLagProbe } from '../../read-model/projector/projection-lag';
 import { CACHED_VIEWS } from '../../read-model/query-cache/cached-views';
 import { fastReads, serveFirst } from '../../read-model/query-cache/fast-path';
 import { createReadCache } from '../../read-model/query-cache/read-cache';
@@ -16,7 +17,9 @@ import { HealthController } from '../http/health';
 import { guardServer } from '../http/edge';
 import { closeHttpApp, createHttpApp } from '../http/http-app';
 import { QUERY_API } from '../http/openapi';
+import { observeRequests } from '../http/request-log';
 import type { Logger } from '../logger';
+import { createRegistry } from '../metrics';
 import { connectNats } from '../nats';
 
 /** The query API process: reads the read store only. */
@@ -37,7 +40,7 @@ export async function startQueryApi(
   // NATS only carries checkpoint notices and consumer lag here: the API serves without it and
   // starts listening once it connects.
   const freshness = new ViewFreshness(store, config.namespace, logger);
-  const registry = new Registry();
+  const registry = createRegistry();
   // The read cache serves a view only once it hears the projectors' notices (NATS): until then, the store.
   const cache = config.cache.enabled
     ? createReadCache({
@@ -48,12 +51,19 @@ export async function startQueryApi(
         logger: logger.child({ component: 'read-cache' }),
       })
     : undefined;
+  let probe: ProjectionLagProbe | undefined;
   const connecting = connectNats(config.natsUrl, 'converge-query-api', logger).then(async (nc) => {
     freshness.attach(nc);
+    probe = new ProjectionLagProbe(nc, config.namespace);
     await cache?.sync.attach(nc);
     return nc;
   });
-  const reader = new ViewReader(freshness, cache?.cache, cache?.sync);
+  const reader = new ViewReader(freshness, cache?.cache, cache?.sync, queryMetrics(registry));
+  projectionLagMetrics(
+    registry,
+    allProjections(config).map((p) => p.name),
+    { checkpoint: (projection) => store.checkpoint(projection), lag: async (projection) => probe?.measure(projection) },
+  );
   const app = await createHttpApp(QueryApiModule.forRoot(store, freshness, { cache, registry, reader }), {
     logger,
     mappers: [readModelProblem],
@@ -63,6 +73,8 @@ export async function startQueryApi(
     store: 'read store',
   });
   if (cache) serveFirst(app.getHttpServer() as Server, fastReads(CACHED_VIEWS, cache.cache, reader, store));
+  // After serveFirst: request logs and durations cover the fast path's answers too.
+  observeRequests(app.getHttpServer() as Server, { logger, registry });
   guardServer(app.getHttpServer() as Server, config.edge.rateLimit);
   await app.listen(config.queryApiPort, config.edge.host);
   logger.info({ port: config.queryApiPort }, 'query API listening');

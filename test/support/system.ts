@@ -29,6 +29,8 @@ export interface TestSystem {
   env: Record<string, string>;
   commandUrl: string;
   queryUrl: string;
+  /** Where the background processes serve /metrics and /health/*. */
+  opsUrls: { relay: string; projector: string; 'process-manager': string };
   writePool: Pool;
   /** A read-store connection of the test's own, to inspect views and checkpoints. */
   store: ViewStore;
@@ -68,6 +70,9 @@ export async function startTestSystem(
     COMMAND_API_PORT: String(await freePort()),
     QUERY_API_PORT: String(await freePort()),
     RECONCILER_PORT: '0',
+    RELAY_PORT: String(await freePort()),
+    PROJECTOR_PORT: String(await freePort()),
+    PROCESS_MANAGER_PORT: String(await freePort()),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     // Tokens from testToken() verify here; rate limiting stays off unless a test turns it on.
     AUTH_DEV_KEY: TEST_DEV_KEY,
@@ -96,6 +101,11 @@ export async function startTestSystem(
     env,
     commandUrl: `http://127.0.0.1:${config.commandApiPort}`,
     queryUrl: `http://127.0.0.1:${config.queryApiPort}`,
+    opsUrls: {
+      relay: `http://127.0.0.1:${config.ops.relayPort}`,
+      projector: `http://127.0.0.1:${config.ops.projectorPort}`,
+      'process-manager': `http://127.0.0.1:${config.ops.processManagerPort}`,
+    },
     writePool,
     store,
     async start(piece) {

@@ -8,6 +8,7 @@ import { AdvanceOrder } from '../orders/orders.commands';
 import type { PaymentGateway } from '../payments/payment-gateway';
 import type { AggregateStore, CommandContext } from '../shared/aggregate-store';
 import { DomainError } from '../shared/domain-errors';
+import { noSagaMetrics, type SagaCollector } from './saga-metrics';
 import type { SagaStore } from './saga-store';
 
 export interface OrderSagaDependencies {
@@ -19,7 +20,19 @@ export interface OrderSagaDependencies {
   /** How long after stock is reserved a payment may take before the order is cancelled. */
   paymentDeadlineMs: number;
   gatewayTimeoutMs: number;
+  metrics?: SagaCollector;
 }
+
+/** The step each event starts, as `converge_saga_in_flight` names it. */
+const STEPS: Partial<Record<RecordedOrderEvent['type'], string>> = {
+  OrderPlaced: 'reserve-stock',
+  OrderStockReserved: 'start-payment',
+  OrderPaymentAuthorized: 'confirm',
+  OrderPaymentDeclined: 'cancel',
+  OrderRejected: 'compensate',
+  OrderCancelled: 'compensate',
+  OrderShipped: 'capture',
+};
 
 /**
  * The order saga: place → reserve every line → authorize payment → confirm; on any failure,
@@ -31,6 +44,18 @@ export class OrderSaga {
   constructor(private readonly deps: OrderSagaDependencies) {}
 
   async handle(event: RecordedOrderEvent): Promise<void> {
+    const step = STEPS[event.type];
+    if (!step) return;
+    const metrics = this.deps.metrics ?? noSagaMetrics;
+    metrics.stepStarted(step);
+    try {
+      await this.step(event);
+    } finally {
+      metrics.stepDone(step);
+    }
+  }
+
+  private async step(event: RecordedOrderEvent): Promise<void> {
     switch (event.type) {
       case 'OrderPlaced':
         return this.reserveEveryLine(event);
@@ -94,6 +119,9 @@ export class OrderSaga {
   /** Releases every line and refunds a payment that went through: the one place compensation happens. */
   private async compensate(event: Extract<RecordedOrderEvent, { type: 'OrderRejected' | 'OrderCancelled' }>): Promise<void> {
     const order = await this.order(event.data.orderId);
+    const reason = compensationReason(event);
+    (this.deps.metrics ?? noSagaMetrics).compensated(reason);
+    this.deps.logger.info({ orderId: order.orderId, reason, detail: event.data.reason }, 'order compensated');
     await this.deps.sagas.finish(order.orderId, 'abandoned').catch(() => undefined);
     await this.releaseAll(event, order.orderId, order.lines);
     const { payment } = order;
@@ -164,4 +192,13 @@ export class OrderSaga {
       idempotency: { scope: 'order-saga', key, requestHash: key },
     };
   }
+}
+
+/** A few stable label values, never the free-text reason (it names skus and gateway messages). */
+function compensationReason(event: Extract<RecordedOrderEvent, { type: 'OrderRejected' | 'OrderCancelled' }>): string {
+  if (event.type === 'OrderRejected') return 'stock_unavailable';
+  if (event.data.by === 'customer') return 'customer_cancelled';
+  if (event.data.reason.startsWith('payment declined')) return 'payment_declined';
+  if (event.data.reason.startsWith('payment timed out')) return 'payment_timeout';
+  return 'saga_cancelled';
 }

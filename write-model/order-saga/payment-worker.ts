@@ -4,6 +4,7 @@ import { AdvanceOrder } from '../orders/orders.commands';
 import { AuthorizationResult, PaymentGateway, PaymentTimeoutError, PaymentUnavailableError } from '../payments/payment-gateway';
 import type { CommandContext } from '../shared/aggregate-store';
 import { DomainError } from '../shared/domain-errors';
+import { noSagaMetrics, type SagaCollector } from './saga-metrics';
 import type { PaymentStep, SagaStore } from './saga-store';
 
 export interface PaymentWorkerOptions {
@@ -17,6 +18,7 @@ export interface PaymentWorkerOptions {
   concurrency: number;
   /** Longest sleep between looks at the saga table (a new step or a finished one also wakes the worker). */
   pollMs?: number;
+  metrics?: Pick<SagaCollector, 'deadlineExpired'>;
 }
 
 /**
@@ -100,6 +102,7 @@ export class PaymentWorker {
     const { sagas, gateway, gatewayTimeoutMs, logger } = this.options;
     const left = step.deadline.getTime() - Date.now();
     if (left <= 0) {
+      (this.options.metrics ?? noSagaMetrics).deadlineExpired();
       await this.advance(step, 'timeout', { type: 'CancelOrder', orderId: step.orderId, reason: 'payment timed out', by: 'saga' });
       return sagas.finish(step.orderId, 'timed_out');
     }

@@ -1,6 +1,6 @@
 import { AckPolicy, DeliverPolicy, JsMsg, NatsConnection, nanos } from 'nats';
 import { decodeEvent, H, ORDER_STREAM, RecordedOrderEvent } from '../../src/contracts';
-import type { Logger } from '../../src/logger';
+import { type Logger, logContext } from '../../src/logger';
 import { DurableConsumer, redeliverLater, sagaConsumerName, streamTypeSubjects } from '../../src/nats';
 import type { OrderSaga } from './order-saga';
 
@@ -83,13 +83,14 @@ export class SagaConsumer {
   private async handle(message: JsMsg): Promise<void> {
     let event: RecordedOrderEvent | undefined;
     try {
-      event = decodeEvent(message.data) as RecordedOrderEvent;
-      await this.options.saga.handle(event);
+      const decoded = (event = decodeEvent(message.data) as RecordedOrderEvent);
+      // The saga's log lines for this order carry the correlation id of the request that started it.
+      await logContext.run({ correlationId: decoded.metadata.correlationId }, () => this.options.saga.handle(decoded));
       message.ack();
       this.options.afterEvent?.(event);
     } catch (error) {
       const delay = redeliverLater(message);
-      this.options.logger.warn({ err: error, seq: message.seq, eventId: event?.eventId, type: event?.type, delay }, 'saga step failed; redelivering');
+      this.options.logger.warn({ err: error, seq: message.seq, eventId: event?.eventId, type: event?.type, correlationId: event?.metadata.correlationId, delay }, 'saga step failed; redelivering');
     }
   }
 }

@@ -78,6 +78,12 @@ export class SagaStore {
     return r && { orderId: r.order_id, status: r.status, paymentToken: r.payment_token, amount: r.amount, deadline: r.deadline, attempts: r.attempts };
   }
 
+  /** Orders whose payment step is still open. */
+  async awaitingPayment(): Promise<number> {
+    const { rows } = await this.pool.query<{ count: string }>(`SELECT count(*) FROM order_sagas WHERE status = 'authorizing'`);
+    return Number(rows[0].count);
+  }
+
   /** When the next payment step falls due (to sleep exactly that long). */
   async nextDue(): Promise<Date | undefined> {
     const { rows } = await this.pool.query<{ due: Date | null }>(

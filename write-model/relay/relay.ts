@@ -4,6 +4,7 @@ import { encodeEvent, H, RecordedEvent } from '../../src/contracts';
 import { ensureEventStream, eventStreamName } from '../../src/nats';
 import type { Logger } from '../../src/logger';
 import { EventStore } from '../event-store/event-store';
+import { noRelayMetrics, type RelayCollector } from './relay-metrics';
 
 /** A point in the relay's order (the log's (tx_id, position)). */
 export interface RelayCursor {
@@ -26,6 +27,8 @@ export interface RelayOptions {
   verifyIntervalMs?: number;
   /** Time-out of each JetStream request (publish ack, stream info). */
   requestTimeoutMs?: number;
+  /** Where publishes, failures and the connection state are reported (no-op by default). */
+  metrics?: RelayCollector;
 }
 
 export interface RelayStatus {
@@ -78,6 +81,7 @@ export class Relay {
   private connected = true;
   private connectionEvents?: AsyncIterable<Status>;
   private prefetched?: { after: RelayCursor; events: Promise<RecordedEvent[]> };
+  private readonly metrics: RelayCollector;
 
   constructor(private readonly options: RelayOptions) {
     this.store = new EventStore(options.pool);
@@ -88,6 +92,7 @@ export class Relay {
     this.idleDelayMs = options.idleDelayMs ?? 5;
     this.maxBackoffMs = options.maxBackoffMs ?? 1_000;
     this.verifyIntervalMs = options.verifyIntervalMs ?? 1_000;
+    this.metrics = options.metrics ?? noRelayMetrics;
   }
 
   /** Starts tailing in the background from the stream's tail; failures are retried, never thrown. */
@@ -109,6 +114,11 @@ export class Relay {
     while (this.checkpointWrite) await this.checkpointWrite;
     (this.connectionEvents as { stop?: () => void } | undefined)?.stop?.();
     this.connectionEvents = undefined;
+  }
+
+  /** The last event known to be in the stream (null until the stream's tail was read). */
+  get publishedCursor(): RelayCursor | null {
+    return this.cursor && { ...this.cursor };
   }
 
   /** Forces the next pass to re-read the stream's tail (an operator or test knows it changed). */
@@ -195,6 +205,7 @@ export class Relay {
     while (!this.stopping) {
       try {
         const published = await this.runOnce();
+        if (published) this.metrics.published(published);
         if (failures) this.options.logger?.info({ after: failures }, 'relay recovered');
         failures = 0;
         this.lastError = undefined;
@@ -202,6 +213,7 @@ export class Relay {
       } catch (error) {
         this.resyncNeeded = true;
         this.lastError = error as Error;
+        this.metrics.publishFailed();
         // Warn once per outage; the retries themselves are only worth a debug line.
         if (failures === 0) this.options.logger?.warn({ err: error }, 'relay failing; retrying with backoff');
         else this.options.logger?.debug({ err: error, failures }, 'relay retry failed');
@@ -217,9 +229,13 @@ export class Relay {
     this.connectionEvents = events;
     void (async () => {
       for await (const event of events) {
-        if (event.type === Events.Disconnect) this.connected = false;
+        if (event.type === Events.Disconnect) {
+          this.connected = false;
+          this.metrics.connection(false);
+        }
         if (event.type === Events.Reconnect) {
           this.connected = true;
+          this.metrics.connection(true);
           this.requestResync();
         }
       }

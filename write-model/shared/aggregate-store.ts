@@ -13,6 +13,7 @@ import { ConflictPolicies, ConflictPolicyKind, ConflictResolution, Decided, deci
 import type { EventLocation, Snapshot, StreamTail } from '../event-store/snapshots';
 import { Decider, fold } from './decider';
 import { PreconditionFailed } from './domain-errors';
+import { type CommandCollector, noCommandMetrics } from './command-metrics';
 
 /** Who asked, why, and under which HTTP preconditions: travels with every command. */
 export interface CommandContext {
@@ -83,12 +84,15 @@ export class AggregateStore<Events extends AggregateEvents = EventStore> {
   private readonly saving = new Set<string>();
   private readonly snapshotEvery: number;
 
+  private readonly metrics: Pick<CommandCollector, 'optimisticRetry'>;
+
   /** `snapshotEvery`: events a load folds past the snapshot before saving a new one (0: never). */
   constructor(
     readonly events: Events,
-    options: { snapshotEvery?: number } = {},
+    options: { snapshotEvery?: number; metrics?: Pick<CommandCollector, 'optimisticRetry'> } = {},
   ) {
     this.snapshotEvery = options.snapshotEvery ?? SNAPSHOT_EVERY;
+    this.metrics = options.metrics ?? noCommandMetrics;
   }
 
   async load<S, C, E extends NewEvent>(decider: Decider<S, C, E>, streamId: string): Promise<Loaded<S>> {
@@ -244,6 +248,7 @@ export class AggregateStore<Events extends AggregateEvents = EventStore> {
           throw new PreconditionFailed(error.streamId, context.expectedVersion, error.actualVersion);
         }
         if (attempt >= MAX_ATTEMPTS) throw error;
+        this.metrics.optimisticRetry(streamTypeOf(error.streamId));
         await sleep(Math.random() * Math.min(attempt, 10));
       }
     }
@@ -318,4 +323,9 @@ function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value ?? null);
+}
+
+/** `order-42` → `order`: the label stays one of a few stream types, never an id. */
+function streamTypeOf(streamId: string): string {
+  return streamId.split('-', 1)[0];
 }

@@ -1,0 +1,65 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import type { Response } from 'express';
+import { Counter, Registry } from 'prom-client';
+import type { Observable } from 'rxjs';
+
+export type CommandOutcome = 'ok' | 'conflict' | 'rejected' | 'precondition_failed' | 'validation_error' | 'error';
+
+/** What the command side reports; passed in, a no-op by default (unit specs, the process manager). */
+export interface CommandCollector {
+  command(type: string, outcome: CommandOutcome): void;
+  /** A lost optimistic race that was decided and appended again. */
+  optimisticRetry(streamType: string): void;
+}
+
+export const noCommandMetrics: CommandCollector = { command: () => undefined, optimisticRetry: () => undefined };
+
+export function commandMetrics(registry: Registry): CommandCollector {
+  const registers = [registry];
+  const commands = new Counter({
+    name: 'converge_commands_total',
+    help: 'commands answered, by type (the operation id) and outcome',
+    labelNames: ['type', 'outcome'],
+    registers,
+  });
+  const retries = new Counter({
+    name: 'converge_command_optimistic_retries_total',
+    help: 'appends that lost an optimistic race and were decided again',
+    labelNames: ['stream_type'],
+    registers,
+  });
+  return {
+    command: (type, outcome) => commands.inc({ type, outcome }),
+    optimisticRetry: (streamType) => retries.inc({ stream_type: streamType }),
+  };
+}
+
+/** The HTTP status a command was answered with, as the outcome operators count. */
+export function outcomeOf(status: number): CommandOutcome {
+  if (status < 400) return 'ok';
+  if (status === 409) return 'conflict';
+  if (status === 412) return 'precondition_failed';
+  if (status === 404 || status === 422) return 'rejected';
+  if (status < 500) return 'validation_error';
+  return 'error';
+}
+
+/**
+ * Counts every command route's answer by outcome. An interceptor runs before the pipes, so
+ * bodies refused by validation are counted too; the status is read once the answer is sent.
+ */
+@Injectable()
+export class CommandOutcomes implements NestInterceptor {
+  constructor(private readonly metrics: CommandCollector) {}
+
+  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const operation = Reflect.getMetadata('swagger/apiOperation', ctx.getHandler()) as { operationId?: string } | undefined;
+    const req = ctx.switchToHttp().getRequest<{ method: string }>();
+    if (operation?.operationId && req.method !== 'GET') {
+      const res = ctx.switchToHttp().getResponse<Response>();
+      const type = operation.operationId;
+      res.once('finish', () => this.metrics.command(type, outcomeOf(res.statusCode)));
+    }
+    return next.handle();
+  }
+}
