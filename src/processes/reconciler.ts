@@ -1,4 +1,4 @@
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { allProjections } from '../../read-model/projections';
 import { saveReport, type ReconcileReport } from '../../read-model/reconciler/reconcile-report';
 import { Reconciler } from '../../read-model/reconciler/reconciler';
@@ -6,8 +6,9 @@ import { ReconcilerMetrics } from '../../read-model/reconciler/reconciler-metric
 import { createViewStore } from '../../read-model/view-store/create-view-store';
 import { PostgresEventLog } from '../../write-model/event-store/postgres-event-log';
 import type { Config } from '../config';
-import { startMinimalOpsServer } from '../http/minimal-ops-server';
+import { startOpsServer } from '../http/ops-server';
 import type { Logger } from '../logger';
+import { createRegistry } from '../metrics';
 import { CheckpointNotice, checkpointSubject, connectNats } from '../nats';
 import { createPool } from '../postgres';
 
@@ -26,7 +27,7 @@ export interface RunningReconciler {
  * the read store for `converge status` and the status page, and tells read caches what it repaired.
  */
 export async function startReconciler(config: Config, logger: Logger, options: { registry?: Registry; onReport?: (report: ReconcileReport) => void } = {}): Promise<RunningReconciler> {
-  const registry = options.registry ?? new Registry();
+  const registry = options.registry ?? createRegistry();
   const metrics = new ReconcilerMetrics(registry);
   const store = await createViewStore(config.readStoreUrl, { logger, maxConnections: 2 });
   const pool = createPool(config.databaseUrl, { max: 2 });
@@ -83,12 +84,13 @@ export async function startReconciler(config: Config, logger: Logger, options: {
     logger.info('RECONCILE_INTERVAL is 0: the reconciler does not run (converge verify checks on demand)');
   }
 
-  const server = await startMinimalOpsServer({
+  const server = await startOpsServer({
     port: config.reconciler.port,
     registry,
-    ready: async () => {
-      await store.checkpoints(); // throws while the read store is unreachable: not ready
-      return { readStore: 'up', intervalMs, lastRun: last?.finishedAt ?? null };
+    logger,
+    checks: {
+      readStore: () => store.checkpoints(),
+      writeStore: () => pool.query('SELECT 1'),
     },
   });
   logger.info({ port: server.port, intervalMs, cycleRuns, minSlice }, 'reconciler running');
