@@ -1,4 +1,4 @@
-import fc from 'fast-check';
+import * as fc from 'fast-check';
 import { adminToken } from '../../test/support/auth';
 import { MalformedRequest, malformedRequests } from '../../test/support/malformed-requests';
 import { http, startTestSystem, TestSystem } from '../../test/support/system';

@@ -1,4 +1,4 @@
-import fc from 'fast-check';
+import * as fc from 'fast-check';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { DocumentedOperation, operationsOf } from './openapi-contract';
 
@@ -105,7 +105,7 @@ function malformedFor(document: OpenAPIObject, op: DocumentedOperation, authoriz
       fc
         .tuple(fc.stringMatching(/^[a-z_][a-zA-Z0-9_]{0,15}$/), fc.string({ maxLength: 20 }))
         .filter(([name]) => !queryParams.some((p) => p.name === name))
-        .map(([name, value]) => request('unknown query parameter', { path: `${path}?${new URLSearchParams({ [name]: value })}` })),
+        .map(([name, value]) => request('unknown query parameter', { path: `${path}?${new URLSearchParams({ [name]: value }).toString()}` })),
     );
   // A documented query parameter with a value its schema refuses.
   for (const param of queryParams) {
@@ -129,7 +129,7 @@ function malformedFor(document: OpenAPIObject, op: DocumentedOperation, authoriz
         ? bad.filter((v) => !(/^\d+$/.test(v) && Number(v) >= (schema.minimum ?? 0) && Number(v) <= (schema.maximum ?? Infinity)))
         : bad;
     variants.push(
-      refused.map((value) => request(`bad query ${param.name}`, { path: `${path}?${new URLSearchParams({ [param.name]: value })}` })),
+      refused.map((value) => request(`bad query ${param.name}`, { path: `${path}?${new URLSearchParams({ [param.name]: value }).toString()}` })),
     );
   }
   // A path parameter its route refuses.
