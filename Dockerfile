@@ -22,6 +22,8 @@ COPY --from=build /app/dist dist
 COPY --from=build /app/migrations migrations
 COPY bin bin
 COPY docker/healthcheck.js docker/healthcheck.js
+# The development signing key's folder (a volume shared by the APIs in docker-compose) is the one thing node may write.
+RUN mkdir -p .converge && chown node:node .converge
 # The node image's unprivileged user; the files stay root-owned, so the process cannot rewrite its own code.
 USER node
 EXPOSE 3000 3001

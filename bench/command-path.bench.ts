@@ -3,7 +3,7 @@ import { APPEND_CONCURRENCY, emmettAppender } from './append.bench';
 import { openEmmett } from './emmett';
 import { Benchmark, closedLoopRate, freshDatabase, ratioRow, scaled, sideBySide } from './harness';
 import { runLoad } from './http-load';
-import { benchConfig, benchSku, registerProducts } from './system';
+import { benchAuthorization, benchConfig, benchSku, registerProducts } from './system';
 
 const SKUS = 1_000;
 
@@ -30,13 +30,14 @@ export const commandPathBenchmark: Benchmark = {
     const appendEmmett = emmettAppender(emmett.store, 'command-path');
 
     const paths = Array.from({ length: skus }, (_, i) => `/inventory/${benchSku(i)}/receipts`);
+    const authorization = await benchAuthorization();
     const receipts = (seconds: number) =>
       runLoad({
         baseUrl: commandUrl,
         method: 'POST',
         paths,
         body: JSON.stringify({ quantity: 1 }),
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization },
         connections: concurrency,
         durationSeconds: seconds,
       });

@@ -1,5 +1,7 @@
 import { Agent, request } from 'node:http';
 import { Config, loadConfig } from '../src/config';
+import { mintDevToken } from '../src/identity/authenticator';
+import { generateDevKey } from '../src/identity/dev-key';
 import { NATS_URL, freePort } from './harness';
 
 /** Configuration of in-process system pieces on the benchmark's own databases, namespace and ports. */
@@ -16,8 +18,24 @@ export async function benchConfig(options: { writeUrl: string; readUrl?: string;
     PROJECTOR_PORT: '0',
     PROCESS_MANAGER_PORT: '0',
     LOG_LEVEL: 'silent',
+    // The benchmarks' own signing key, and no rate limit: they are the load.
+    AUTH_DEV_KEY: BENCH_DEV_KEY,
+    RATE_LIMIT_REQUESTS: '0',
     ...options.env,
   });
+}
+
+/** The development key every benchmarked system verifies with (one per run). */
+export const BENCH_DEV_KEY = generateDevKey();
+
+let admin: Promise<string> | undefined;
+
+/** `Bearer <admin token>` for the benchmarks' requests (autocannon's headers included). */
+export function benchAuthorization(): Promise<string> {
+  admin ??= mintDevToken({ devKey: BENCH_DEV_KEY, issuer: '', audience: '', roleClaim: 'role' }, { role: 'admin', subject: 'bench', ttlSeconds: 24 * 3600 }).then(
+    (token) => `Bearer ${token}`,
+  );
+  return admin;
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -29,8 +47,9 @@ export interface JsonResponse<B = unknown> {
   body: B;
 }
 
-/** One JSON request over a keep-alive connection. */
-export function jsonRequest<B = unknown>(method: string, url: string, body?: unknown): Promise<JsonResponse<B>> {
+/** One JSON request over a keep-alive connection, as the benchmarks' admin. */
+export async function jsonRequest<B = unknown>(method: string, url: string, body?: unknown): Promise<JsonResponse<B>> {
+  const authorization = await benchAuthorization();
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = request(
@@ -38,7 +57,7 @@ export function jsonRequest<B = unknown>(method: string, url: string, body?: unk
       {
         method,
         agent,
-        headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+        headers: payload ? { authorization, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : { authorization },
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -40,9 +40,25 @@ describe('configuration', () => {
     ['SHUTDOWN_GRACE_MS', '0', /SHUTDOWN_GRACE_MS: must be a positive integer/],
     ['SHUTDOWN_DRAIN_DELAY_MS', 'soon', /SHUTDOWN_DRAIN_DELAY_MS: must be a non-negative integer/],
     ['PROJECTION_BATCH_DELAY_MS', '', /PROJECTION_BATCH_DELAY_MS: must be a non-negative integer/],
+    ['AUTH_JWKS_URL', 'not a url', /AUTH_JWKS_URL: must be an http\(s\):\/\/ URL/],
+    ['AUTH_JWKS_URL', 'https://id.example.com/.well-known/jwks.json', /AUTH_ISSUER, AUTH_AUDIENCE: required with AUTH_JWKS_URL/],
+    ['AUTH_DEV_KEY', 'short', /AUTH_DEV_KEY: must be at least 43 base64url characters/],
+    ['CORS_ORIGINS', 'shop.example.com', /CORS_ORIGINS: must be "\*" or origins/],
+    ['RATE_LIMIT_REQUESTS', '-5', /RATE_LIMIT_REQUESTS: must be a non-negative integer/],
   ])('stops start-up on a bad %s (%p), naming it', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('takes production identity settings with a JWKS, issuer and audience, and CORS origins as a list', () => {
+    const config = loadConfig({
+      AUTH_JWKS_URL: 'https://id.example.com/.well-known/jwks.json',
+      AUTH_ISSUER: 'https://id.example.com/',
+      AUTH_AUDIENCE: 'converge-api',
+      CORS_ORIGINS: 'https://shop.example.com, https://admin.example.com',
+    });
+    expect(config.identity).toEqual(expect.objectContaining({ jwksUrl: 'https://id.example.com/.well-known/jwks.json', issuer: 'https://id.example.com/', audience: 'converge-api', roleClaim: 'role' }));
+    expect(config.edge).toEqual({ host: '0.0.0.0', corsOrigins: ['https://shop.example.com', 'https://admin.example.com'], rateLimit: { requests: 1200, windowSeconds: 60 } });
   });
 
   it('accepts postgresql:// write stores and a comma-separated list of NATS servers', () => {

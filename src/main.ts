@@ -138,6 +138,6 @@ async function demoTokens(config: Config): Promise<string[]> {
   return [
     'Development tokens (12 h; more with npx converge token --role <role>):',
     `  staff (admin)          export TOKEN=${staff}`,
-    `  customer ${DEMO_CUSTOMER}     export CUSTOMER_TOKEN=${customer}`,
+    `  customer ${DEMO_CUSTOMER.padEnd(14)}export CUSTOMER_TOKEN=${customer}`,
   ];
 }

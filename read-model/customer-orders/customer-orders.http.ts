@@ -1,10 +1,9 @@
-import { Allowed } from '../../src/http/access';
 import { PageQuery } from '../query-api/consistency.query';
 import { Controller, Get, Inject, Param, Query, Res, Req } from '@nestjs/common';
 import { ApiParam, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import type { Request, Response } from 'express';
-import { Caller } from '../../src/http/access';
+import { Allowed, Caller } from '../../src/http/access';
 import { validationProblem } from '../../src/http/problem';
 import type { Identity } from '../../src/identity/roles';
 import { findPage, notFound, pageRequest, ViewReader } from '../query-api/view-response';

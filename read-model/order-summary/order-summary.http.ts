@@ -1,8 +1,7 @@
-import { Allowed } from '../../src/http/access';
 import { Controller, Get, Inject, Param, ParseUUIDPipe, Query, Req, Res } from '@nestjs/common';
 import { ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { Caller } from '../../src/http/access';
+import { Allowed, Caller } from '../../src/http/access';
 import { validationProblem } from '../../src/http/problem';
 import type { Identity } from '../../src/identity/roles';
 import { ConsistencyQuery } from '../query-api/consistency.query';

@@ -23,8 +23,8 @@ export function fastReads(views: CachedView[], cache: QueryCache, reader: ViewRe
     const headers = req.headers;
     if (headers['consistency-token'] !== undefined || headers['content-length'] !== undefined || headers['transfer-encoding'] !== undefined)
       return false;
-    // Cross-origin calls need the CORS headers express adds.
-    if (headers.origin !== undefined) return false;
+    // Cross-origin calls need the CORS headers express adds; a Content-Encoding is express's 415.
+    if (headers.origin !== undefined || headers['content-encoding'] !== undefined) return false;
     // Only public reads: an order needs its reader's token and ownership checked by the Nest route.
     const view = views.find((v) => v.public && url.startsWith(v.prefix));
     const id = view && url.slice(view.prefix.length);

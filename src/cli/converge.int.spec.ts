@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { orderKey } from '../contracts';
 import { projectRoot } from '../paths';
 import { appendCatalogHistory, assertBuilt, runConverge } from '../../test/support/rebuild';
+import { Authenticator } from '../identity/authenticator';
 import { freePort } from '../../test/support/nats-server';
 import { startTestSystem, TestSystem } from '../../test/support/system';
 
@@ -85,6 +86,16 @@ describe('converge against a deployment', () => {
     });
   });
   afterAll(() => system.dispose());
+
+  it('token prints only a development token that the APIs accept for that role and subject', async () => {
+    const run = await runConverge(['token', '--role', 'customer', '--sub', 'cust-9', '--ttl', '600'], system.env);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\n$/);
+    const identity = await new Authenticator(system.config.identity).identify(`Bearer ${run.stdout.trim()}`);
+    expect(identity).toEqual({ subject: 'cust-9', role: 'customer' });
+    expect((await runConverge(['token', '--role', 'root'], system.env)).code).toBe(2);
+    expect((await runConverge(['token'], system.env)).code).toBe(2);
+  });
 
   it('names the write store it cannot reach, without its password', async () => {
     const url = `postgres://postgres:s3cret@127.0.0.1:${closedPort}/x`;

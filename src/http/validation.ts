@@ -88,6 +88,7 @@ export function reservedKey(value: unknown, depth = 0): string | undefined {
 @Injectable()
 export class NothingElse implements PipeTransform {
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    if (Array.isArray(value)) throw validationProblem([{ field: metadata.type === 'query' ? 'query' : 'body', messages: ['must be empty or {}'] }]);
     const fields = value && typeof value === 'object' ? Object.keys(value) : [];
     if (fields.length === 0) return value;
     const where = metadata.type === 'query' ? 'query parameter' : 'property';

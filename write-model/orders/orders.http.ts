@@ -1,4 +1,3 @@
-import { Allowed } from '../../src/http/access';
 import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post, UseInterceptors } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiParam, ApiTags } from '@nestjs/swagger';
@@ -6,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { CommandContext, CommandResult } from '../shared/aggregate-store';
 import { CommandResultHeaders, Context } from '../shared/command-http';
 import { ApiCommand } from '../shared/command.openapi';
-import { Caller } from '../../src/http/access';
+import { Allowed, Caller } from '../../src/http/access';
 import { problemType, ProblemException, validationProblem } from '../../src/http/problem';
 import type { Identity } from '../../src/identity/roles';
 import { NothingElse } from '../../src/http/validation';
