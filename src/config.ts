@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { cleanEnv, port, str, makeValidator, EnvError } from 'envalid';
 
 const storeUrl = makeValidator<string>((value) => {
@@ -33,6 +34,11 @@ const namespace = makeValidator<string>((value) => {
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(value)) {
     throw new EnvError('must be 1-32 letters, digits, "_" or "-" (it prefixes JetStream names)');
   }
+  return value;
+});
+
+const replicaId = makeValidator<string>((value) => {
+  if (value !== '' && !/^[A-Za-z0-9_.-]{1,48}$/.test(value)) throw new EnvError('must be 1-48 letters, digits, ".", "_" or "-"');
   return value;
 });
 
@@ -77,6 +83,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       CACHE_LOCAL_MAX: count({ default: 5_000, desc: 'documents in the in-process LRU in front of Redis (0: none)' }),
       CACHE_REDIS_TIMEOUT_MS: positive({ default: 50, desc: 'longest Redis call before the cache reads the store instead' }),
       CACHE_KEY_PREFIX: str({ default: '', desc: 'prefix of every Redis key (default: "<CONVERGE_NAMESPACE>:cache:")' }),
+      // Replicas and failover (issue 15).
+      CONVERGE_REPLICA_ID: replicaId({ default: '', desc: 'names this replica in logs, leases and `converge status` (default: <host>-<pid>)' }),
+      CONVERGE_REPLICAS: positive({ default: 1, desc: '`npm start` runs this many of each background process' }),
+      PROJECTOR_LEASE_TTL_MS: positive({ default: 5_000, desc: 'a projection lease outlives its last renewal by this long: the projector failover bound' }),
+      RELAY_STANDBY_POLL_MS: positive({ default: 500, desc: 'how often a standby relay tries to take the publishing lease' }),
+      NATS_STREAM_REPLICAS: positive({ default: 1, desc: 'replicas of the event stream in a JetStream cluster (1, 3 or 5)' }),
     },
     {
       reporter: ({ errors }) => {
@@ -103,6 +115,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     paymentGatewayTimeoutMs: raw.PAYMENT_GATEWAY_TIMEOUT_MS,
     shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,
     shutdownDrainDelayMs: raw.SHUTDOWN_DRAIN_DELAY_MS,
+    replicaId: raw.CONVERGE_REPLICA_ID || `${hostname()}-${process.pid}`,
+    replicas: raw.CONVERGE_REPLICAS,
+    projectorLeaseTtlMs: raw.PROJECTOR_LEASE_TTL_MS,
+    relayStandbyPollMs: raw.RELAY_STANDBY_POLL_MS,
+    streamReplicas: raw.NATS_STREAM_REPLICAS,
     cache: {
       enabled: raw.CACHE === 'on',
       redisUrl: raw.REDIS_URL,
