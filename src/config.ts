@@ -87,7 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       CONVERGE_REPLICA_ID: replicaId({ default: '', desc: 'names this replica in logs, leases and `converge status` (default: <host>-<pid>)' }),
       CONVERGE_REPLICAS: positive({ default: 1, desc: '`npm start` runs this many of each background process' }),
       PROJECTOR_LEASE_TTL_MS: positive({ default: 5_000, desc: 'a projection lease outlives its last renewal by this long: the projector failover bound' }),
-      RELAY_STANDBY_POLL_MS: positive({ default: 500, desc: 'how often a standby relay tries to take the publishing lease' }),
+      RELAY_LEASE_CHECK_MS: positive({ default: 1_000, desc: "how often the publishing relay checks its lease's connection" }),
       NATS_STREAM_REPLICAS: positive({ default: 1, desc: 'replicas of the event stream in a JetStream cluster (1, 3 or 5)' }),
     },
     {
@@ -118,7 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     replicaId: raw.CONVERGE_REPLICA_ID || `${hostname()}-${process.pid}`,
     replicas: raw.CONVERGE_REPLICAS,
     projectorLeaseTtlMs: raw.PROJECTOR_LEASE_TTL_MS,
-    relayStandbyPollMs: raw.RELAY_STANDBY_POLL_MS,
+    relayLeaseCheckMs: raw.RELAY_LEASE_CHECK_MS,
     streamReplicas: raw.NATS_STREAM_REPLICAS,
     cache: {
       enabled: raw.CACHE === 'on',

@@ -1,20 +1,59 @@
+import { RelayLease } from '../../write-model/leases/relay-lease';
 import { Relay } from '../../write-model/relay/relay';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { connectNats } from '../nats';
 import { createPool } from '../postgres';
 
-/** The relay process: the event log → JetStream, in commit order, exactly once. */
+/**
+ * The relay process: the event log → JetStream, in commit order, exactly once. Several may run:
+ * the one holding the publishing lease (write-model/leases/relay-lease.ts) publishes, the others
+ * stand by and take over when its session ends.
+ */
 export async function startRelay(config: Config, logger: Logger): Promise<{ relay: Relay; stop(): Promise<void> }> {
   const pool = createPool(config.databaseUrl, { max: 2 });
-  const nc = await connectNats(config.natsUrl, 'converge-relay', logger);
+  const nc = await connectNats(config.natsUrl, `converge-relay ${config.replicaId}`, logger);
   const relay = new Relay({ pool, nc, namespace: config.namespace, logger });
-  relay.start();
-  logger.info({ namespace: config.namespace }, 'relay running');
+  const lease = new RelayLease({
+    databaseUrl: config.databaseUrl,
+    namespace: config.namespace,
+    replicaId: config.replicaId,
+    checkIntervalMs: config.relayLeaseCheckMs,
+  });
+  let stopping = false;
+  let release: (() => Promise<void>) | undefined;
+  const serve = async () => {
+    while (!stopping) {
+      logger.info({ replica: config.replicaId }, 'relay standing by for the publishing lease');
+      const held = await lease.acquire().catch((error: unknown) => {
+        if (!stopping) logger.warn({ err: error }, 'relay lease: waiting failed; retrying');
+        return undefined;
+      });
+      if (!held) {
+        if (!stopping) await new Promise((resolve) => setTimeout(resolve, config.relayLeaseCheckMs));
+        continue;
+      }
+      release = () => held.release();
+      if (stopping) break;
+      logger.info({ replica: config.replicaId }, 'relay holds the publishing lease: publishing');
+      relay.start();
+      await held.lost;
+      if (stopping) break;
+      logger.warn({ replica: config.replicaId }, 'relay lost its publishing lease: standing down');
+      await relay.stop();
+      await held.release();
+    }
+  };
+  const serving = serve();
+  logger.info({ namespace: config.namespace, replica: config.replicaId }, 'relay running');
   return {
     relay,
     async stop() {
+      stopping = true;
+      await lease.cancel();
       await relay.stop();
+      await release?.();
+      await serving.catch(() => undefined);
       await nc.drain().catch(() => undefined);
       await pool.end();
     },
