@@ -8,10 +8,11 @@ import { startProcessManager } from './processes/process-manager';
 import { startProjector } from './processes/projector';
 import { startQueryApi } from './processes/query-api';
 import { startRelay } from './processes/relay';
+import { runSupervisor } from './supervisor';
 import { UnreachableError, whileReaching } from './unreachable';
 import { seedDemoCatalog } from '../write-model/catalog/demo-catalog';
 
-const PROCESSES = ['all', 'command-api', 'relay', 'projector', 'process-manager', 'query-api'] as const;
+const PROCESSES = ['cluster', 'all', 'command-api', 'relay', 'projector', 'process-manager', 'query-api'] as const;
 type ProcessName = (typeof PROCESSES)[number];
 
 /** A running process: the APIs can drain (readiness 503) before they stop. */
@@ -22,11 +23,12 @@ interface Started {
 
 /**
  * Entry point. `node dist/src/main.js` (what `npm start` runs) migrates, seeds the demo
- * catalog and runs every process in this one; `node dist/src/main.js <process>` runs one
- * (docker-compose does that).
+ * catalog and supervises every process as a child of its own (src/supervisor.ts);
+ * `node dist/src/main.js all` runs them all in this one process; `node dist/src/main.js <process>`
+ * runs one (docker-compose and the supervisor do that).
  */
 async function main(): Promise<void> {
-  const which = (process.argv[2] ?? 'all') as ProcessName;
+  const which = (process.argv[2] ?? 'cluster') as ProcessName;
   if (!PROCESSES.includes(which)) {
     console.error(`unknown process "${which}"; expected one of: ${PROCESSES.join(', ')}`);
     process.exit(2);
@@ -35,14 +37,15 @@ async function main(): Promise<void> {
   const logger = createLogger(`converge-${which}`, config.logLevel);
   const started: Started[] = [];
 
-  if (which === 'all' || which === 'command-api' || which === 'relay' || which === 'process-manager') {
+  if (['cluster', 'all', 'command-api', 'relay', 'process-manager'].includes(which)) {
     await whileReaching('write store', config.databaseUrl, () => migrate(config.databaseUrl, 'write-store', logger));
   }
-  if (which === 'all') {
+  if (which === 'cluster' || which === 'all') {
     const pool = createPool(config.databaseUrl, { max: 2 });
     const seeded = await whileReaching('write store', config.databaseUrl, () => seedDemoCatalog(pool)).finally(() => pool.end());
     logger.info(seeded, 'demo catalog loaded');
   }
+  if (which === 'cluster') return runSupervisor(config, logger, __filename);
   const run = (name: ProcessName) => which === 'all' || which === name;
   const writeStore = <T>(start: () => Promise<T>) => whileReaching('write store', config.databaseUrl, start);
   const readStore = <T>(start: () => Promise<T>) => whileReaching('read store', config.readStoreUrl, start);
@@ -92,6 +95,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  // A child of the supervisor: stop when it is gone (killed), rather than run on unsupervised.
+  process.on('disconnect', () => void shutdown('supervisor gone'));
 }
 
 main().catch((error) => {
