@@ -13,7 +13,7 @@ import { createPool } from '../postgres';
 export async function startRelay(config: Config, logger: Logger): Promise<{ relay: Relay; stop(): Promise<void> }> {
   const pool = createPool(config.databaseUrl, { max: 2 });
   const nc = await connectNats(config.natsUrl, `converge-relay ${config.replicaId}`, logger);
-  const relay = new Relay({ pool, nc, namespace: config.namespace, logger });
+  const relay = new Relay({ pool, nc, namespace: config.namespace, logger, streamReplicas: config.streamReplicas });
   const lease = new RelayLease({
     databaseUrl: config.databaseUrl,
     namespace: config.namespace,
