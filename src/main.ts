@@ -8,6 +8,7 @@ import { startProcessManager } from './processes/process-manager';
 import { startProjector } from './processes/projector';
 import { startQueryApi } from './processes/query-api';
 import { startRelay } from './processes/relay';
+import { createViewStore } from '../read-model/view-store/create-view-store';
 import { runSupervisor } from './supervisor';
 import { UnreachableError, whileReaching } from './unreachable';
 import { seedDemoCatalog } from '../write-model/catalog/demo-catalog';
@@ -45,7 +46,14 @@ async function main(): Promise<void> {
     const seeded = await whileReaching('write store', config.databaseUrl, () => seedDemoCatalog(pool)).finally(() => pool.end());
     logger.info(seeded, 'demo catalog loaded');
   }
-  if (which === 'cluster') return runSupervisor(config, logger, __filename);
+  if (which === 'cluster') {
+    // The read store's schema once, before its replicas and the query API start at the same moment.
+    await whileReaching('read store', config.readStoreUrl, async () => {
+      const store = await createViewStore(config.readStoreUrl, { logger });
+      await store.init().finally(() => store.close());
+    });
+    return runSupervisor(config, logger, __filename);
+  }
   const run = (name: ProcessName) => which === 'all' || which === name;
   const writeStore = <T>(start: () => Promise<T>) => whileReaching('write store', config.databaseUrl, start);
   const readStore = <T>(start: () => Promise<T>) => whileReaching('read store', config.readStoreUrl, start);

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { orderKey, RecordedEvent } from '../../src/contracts';
 import { EventStore } from '../../write-model/event-store/event-store';
+import { runConverge } from '../../test/support/rebuild';
 import { projectionOwners, Replica, replicaOf, spawnReplica } from '../../test/support/replicas';
 import { eventually, http, projectionsCaughtUp, startTestSystem, TestSystem } from '../../test/support/system';
 import { allProjections } from '../projections';
@@ -117,15 +118,24 @@ describe('projector replicas', () => {
 
   it('spreads projections over two replicas; the owner SIGKILLed under load, the other takes over and the views equal a rebuild', async () => {
     const a = spawnProjector('proj-a');
+    // One at a time on a fresh read store: concurrent first migrations are issue 11's (migration lock).
+    await everyProjectionOwned('proj-a');
     const b = spawnProjector('proj-b');
     // Both hold a share (5 projections: 3 and 2).
     const spread = await eventually(async () => {
       const owners = await everyProjectionOwned();
       const counts = new Map<string, number>();
       for (const lease of owners.values()) counts.set(replicaOf(lease), (counts.get(replicaOf(lease)) ?? 0) + 1);
-      return counts.get('proj-a') && counts.get('proj-b') ? counts : undefined;
+      // Both hold a fair share: 3 and 2 (a rebalance hands projections back one per tick).
+      return [counts.get('proj-a'), counts.get('proj-b')].sort().join() === '2,3' ? counts : undefined;
     }, 60_000, 'the projections to spread over both replicas');
     expect([...spread.values()].sort()).toEqual([2, 3]);
+    // The operator's view: every projection's owner, and both replicas with what they own.
+    const run = await runConverge(['status', '--json'], system.env);
+    const status = JSON.parse(run.stdout);
+    for (const projection of status.projections) expect(['proj-a', 'proj-b']).toContain(projection.owner?.replica);
+    expect(status.projectorReplicas.map((r: { replica: string }) => r.replica).sort()).toEqual(['proj-a', 'proj-b']);
+    expect(status.projectorReplicas.every((r: { owns: string[] }) => r.owns.length >= 2)).toBe(true);
 
     const loading = load(12, 'kill');
     // Kill the owner of inventory-levels while batches are in flight.
@@ -151,8 +161,10 @@ describe('projector replicas', () => {
   });
 
   it('a replica SIGSTOPped past its lease commits nothing after SIGCONT; the views still equal a rebuild', async () => {
-    // The first test's survivor, or (run alone) a replica of its own holding everything.
-    const survivor = replicas.find((r) => r.child.exitCode === null && r.child.signalCode === null) ?? spawnProjector('proj-b');
+    // A survivor of its own holding everything, whatever the test before left running.
+    for (const replica of replicas) replica.kill('SIGKILL');
+    await Promise.all(replicas.map((r) => r.exited));
+    const survivor = spawnProjector('proj-s');
     await everyProjectionOwned(survivor.id);
     const paused = spawnProjector('proj-c');
     // proj-c takes a share back from the survivor (hand-back, then claim).

@@ -1,6 +1,7 @@
 import { JetStreamManager, NatsConnection } from 'nats';
 import { decodeEvent } from '../../src/contracts';
 import { connectNats, eventStreamName } from '../../src/nats';
+import { runConverge } from '../../test/support/rebuild';
 import { Replica, spawnReplica } from '../../test/support/replicas';
 import { eventually, startTestSystem, TestSystem } from '../../test/support/system';
 import { EventStore } from '../event-store/event-store';
@@ -50,6 +51,9 @@ describe('relay replicas', () => {
     // The other one waits for the lock: a standby, not a second publisher.
     await eventually(async () => (await relayLeaseHolders(system.writePool, system.config.namespace)).standbys.length === 1, 30_000, 'a standby');
     const [active, standby] = first === 'converge relay relay-a' ? [a, b] : [b, a];
+    const status = JSON.parse((await runConverge(['status', '--json'], system.env)).stdout);
+    expect(status.relay.publisher.holder).toBe(`converge relay ${active.id}`);
+    expect(status.relay.standbys.map((s: { holder: string }) => s.holder)).toEqual([`converge relay ${standby.id}`]);
 
     const events = new EventStore(system.writePool);
     const jsm = await nc.jetstreamManager();
