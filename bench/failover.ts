@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const env = { ...process.env, DATABASE_URL: writeUrl, READ_STORE_URL: readUrl, NATS_URL, CONVERGE_NAMESPACE: namespace, LOG_LEVEL: 'silent' };
   const children = new Map<string, ChildProcess>();
   const spawnReplica = (id: string) => {
-    children.set(id, spawn(process.execPath, [MAIN, 'projector'], { env: { ...env, CONVERGE_REPLICA_ID: id }, stdio: 'ignore' }));
+    children.set(id, spawn(process.execPath, [MAIN, 'projector'], { env: { ...env, CONVERGE_REPLICA_ID: id }, stdio: ['ignore', 'ignore', 'inherit'] }));
   };
   const owners = async () => {
     const { leases, now } = await store.leases();
@@ -49,7 +49,9 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       await until(async () => {
         const held = await owners();
-        return held.size === 5 && new Set(held.values()).size === 2;
+        const counts = new Map<string, number>();
+        for (const owner of held.values()) counts.set(owner, (counts.get(owner) ?? 0) + 1);
+        return held.size === 5 && [...counts.values()].sort().join() === '2,3';
       }, 'the projections to spread over two replicas');
       const before = await owners();
       const victim = before.get('projection/inventory-levels')!;
