@@ -75,10 +75,14 @@ describe('process-manager replicas', () => {
     a.kill('SIGKILL');
     await Promise.all(Array.from({ length: 16 }, (_, n) => place(24 + n)));
 
+    let open: string[] = [];
     const final = await eventually(async () => {
       const states = await Promise.all(orders.map((o) => status(o.id)));
+      open = orders.map((o, i) => `${o.id} ${o.token} ${states[i]?.status}`).filter((_, i) => !FINAL.includes(states[i]?.status));
       return states.every((s) => s && FINAL.includes(s.status)) ? states : undefined;
-    }, 120_000, 'every order final');
+    }, 120_000, 'every order final').catch((error: Error) => {
+      throw new Error(`${error.message}; still open: ${open.join(', ')}`);
+    });
     const byId = new Map(final.map((s) => [s.id as string, s]));
     for (const { id, token } of orders) {
       const expected = token === 'tok_approve' || token === 'tok_flaky' ? 'confirmed' : 'cancelled';
