@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { cleanEnv, port, str, makeValidator, EnvError } from 'envalid';
 import type { IdentitySettings } from './identity/authenticator';
 import { DEV_KEY_PATTERN } from './identity/dev-key';
@@ -56,6 +57,11 @@ const namespace = makeValidator<string>((value) => {
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(value)) {
     throw new EnvError('must be 1-32 letters, digits, "_" or "-" (it prefixes JetStream names)');
   }
+  return value;
+});
+
+const replicaId = makeValidator<string>((value) => {
+  if (value !== '' && !/^[A-Za-z0-9_.-]{1,48}$/.test(value)) throw new EnvError('must be 1-48 letters, digits, ".", "_" or "-"');
   return value;
 });
 
@@ -150,6 +156,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       ALERT_WEBHOOK_URL: webhookUrl({ default: '', desc: 'the watchdog POSTs its alerts and recoveries here as JSON (empty: log only)' }),
       PROJECTION_STUCK_AFTER: duration({ default: 30_000, desc: 'a projection with a backlog that applies nothing for this long is stuck, not catching up (default 30s)' }),
       LOG_FORMAT: str({ default: '', choices: ['', 'pretty', 'json'], desc: 'pretty or json (default: pretty on a terminal, json otherwise)' }),
+      // Replicas and failover (issue 15).
+      CONVERGE_REPLICA_ID: replicaId({ default: '', desc: 'names this replica in logs, leases and `converge status` (default: <host>-<pid>)' }),
+      CONVERGE_REPLICAS: positive({ default: 1, desc: '`npm start` runs this many of each background process' }),
+      PROJECTOR_LEASE_TTL_MS: positive({ default: 5_000, desc: 'a projection lease outlives its last renewal by this long: the projector failover bound' }),
+      RELAY_LEASE_CHECK_MS: positive({ default: 1_000, desc: "how often the publishing relay checks its lease's connection" }),
+      NATS_STREAM_REPLICAS: positive({ default: 1, desc: 'replicas of the event stream in a JetStream cluster (1, 3 or 5)' }),
     },
     {
       reporter: ({ errors }) => {
@@ -199,6 +211,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       stuckAfterMs: raw.PROJECTION_STUCK_AFTER,
     },
     logFormat: raw.LOG_FORMAT || (process.stdout.isTTY ? 'pretty' : 'json'),
+    replicaId: raw.CONVERGE_REPLICA_ID || `${hostname()}-${process.pid}`,
+    replicas: raw.CONVERGE_REPLICAS,
+    projectorLeaseTtlMs: raw.PROJECTOR_LEASE_TTL_MS,
+    relayLeaseCheckMs: raw.RELAY_LEASE_CHECK_MS,
+    streamReplicas: raw.NATS_STREAM_REPLICAS,
     cache: {
       enabled: raw.CACHE === 'on',
       redisUrl: raw.REDIS_URL,

@@ -10,10 +10,12 @@ import { startProjector } from './processes/projector';
 import { startQueryApi } from './processes/query-api';
 import { startReconciler } from './processes/reconciler';
 import { startRelay } from './processes/relay';
+import { createViewStore } from '../read-model/view-store/create-view-store';
+import { runSupervisor } from './supervisor';
 import { connectionFailure, UnreachableError, untilReachable } from './unreachable';
 import { seedDemoCatalog } from '../write-model/catalog/demo-catalog';
 
-const PROCESSES = ['all', 'command-api', 'relay', 'projector', 'process-manager', 'query-api', 'reconciler'] as const;
+const PROCESSES = ['cluster', 'all', 'command-api', 'relay', 'projector', 'process-manager', 'query-api', 'reconciler'] as const;
 type ProcessName = (typeof PROCESSES)[number];
 
 /** A running process: the APIs can drain (readiness 503) before they stop. */
@@ -24,11 +26,12 @@ interface Started {
 
 /**
  * Entry point. `node dist/src/main.js` (what `npm start` runs) migrates, seeds the demo
- * catalog and runs every process in this one; `node dist/src/main.js <process>` runs one
- * (docker-compose does that).
+ * catalog and supervises every process as a child of its own (src/supervisor.ts);
+ * `node dist/src/main.js all` runs them all in this one process; `node dist/src/main.js <process>`
+ * runs one (docker-compose and the supervisor do that).
  */
 async function main(): Promise<void> {
-  const which = (process.argv[2] ?? 'all') as ProcessName;
+  const which = (process.argv[2] ?? 'cluster') as ProcessName;
   if (!PROCESSES.includes(which)) {
     console.error(`unknown process "${which}"; expected one of: ${PROCESSES.join(', ')}`);
     process.exit(2);
@@ -52,13 +55,25 @@ async function main(): Promise<void> {
   // A dependency that is down at start-up is waited for (said every few seconds), never a reason to exit.
   const writeStore = <T>(start: () => Promise<T>) => untilReachable('write store', config.databaseUrl, start, logger);
   const readStore = <T>(start: () => Promise<T>) => untilReachable('read store', config.readStoreUrl, start, logger);
-  if (which === 'all' || which === 'command-api' || which === 'relay' || which === 'process-manager') {
+  if (['cluster', 'all', 'command-api', 'relay', 'process-manager'].includes(which)) {
     await writeStore(() => migrate(config.databaseUrl, 'write-store', logger));
   }
-  if (which === 'all') {
+  if (which === 'cluster' || which === 'all') {
     const pool = createPool(config.databaseUrl, { max: 2 });
     const seeded = await writeStore(() => seedDemoCatalog(pool)).finally(() => pool.end());
     logger.info(seeded, 'demo catalog loaded');
+  }
+  if (which === 'cluster') {
+    // The read store's schema once, before its replicas and the query API start at the same moment.
+    await readStore(async () => {
+      const store = await createViewStore(config.readStoreUrl, { logger });
+      await store.init().finally(() => store.close());
+    });
+    // The supervisor forwards signals to its children itself.
+    process.off('SIGINT', whileStarting);
+    process.off('SIGTERM', whileStarting);
+    // The development key exists before the children start (they would race to create it), and the banner shows tokens.
+    return runSupervisor(config, logger, __filename, await demoTokens(config));
   }
   const run = (name: ProcessName) => which === 'all' || which === name;
   if (run('command-api')) started.push(await writeStore(() => startCommandApi(config, logger.child({ process: 'command-api' }))));
@@ -116,6 +131,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  // A child of the supervisor: stop when it is gone (killed), rather than run on unsupervised.
+  process.on('disconnect', () => void shutdown('supervisor gone'));
 }
 
 main().catch((error) => {

@@ -10,6 +10,8 @@ export const CHECKPOINTS_COLLECTION = 'converge.checkpoints';
 export const DEAD_LETTERS_COLLECTION = 'converge.dead_letters';
 /** Each view's declared fields, keyed by collection name (the _id): no further index needed. */
 export const SCHEMAS_COLLECTION = 'converge.view_schemas';
+/** Leases of projections and replicas' membership, keyed by lease name (the _id): no further index needed. */
+export const LEASES_COLLECTION = 'converge.leases';
 
 /** The unique keys make the guarded upserts safe: a stale checkpoint write fails instead of adding a second one. */
 export const fixedIndexes: Record<string, IndexDescription[]> = {

@@ -5,7 +5,7 @@ import type { Logger } from '../../src/logger';
 import {
   CheckpointNotice, checkpointSubject, DurableConsumer, eventStreamName, eventSubjects, projectionConsumerName,
 } from '../../src/nats';
-import type { ViewChange, ViewStore } from '../view-store/view-store';
+import { LeaseFence, LeaseLostError, ViewChange, ViewStore } from '../view-store/view-store';
 import type { BatchOutcome } from './apply-batch';
 import type { Projection } from './projection';
 import { noProjectorMetrics, type ProjectorCollector } from './projector-metrics';
@@ -25,6 +25,11 @@ export interface ProjectorOptions {
   batchDelayMs?: number;
   /** Where batches, redeliveries and dead letters are counted (no-op by default). */
   metrics?: ProjectorCollector;
+  /**
+   * The projection's lease when replicas share the work (see ownership.ts): every commit
+   * carries it, and the durable consumer is only deleted and recreated after it is renewed.
+   */
+  lease?: { fence: LeaseFence; confirm(): Promise<void>; lost(): void };
   /** Called after each committed batch (metrics, tests). */
   onBatch?: (outcome: BatchOutcome & { events: number; checkpoint: string }) => void;
 }
@@ -67,12 +72,17 @@ export class Projector {
       },
       maxMessages: this.batchSize * 2,
       logger: options.logger,
-      startSequence: async () => firstSequenceAfter(await options.nc.jetstreamManager(), stream, this.checkpointKey),
+      startSequence: async () => {
+        // Only the lease holder may recreate the shared durable consumer: a stale one would move it back.
+        await options.lease?.confirm();
+        return firstSequenceAfter(await options.nc.jetstreamManager(), stream, this.checkpointKey);
+      },
     });
     this.batches = new ViewBatches({
       projection: options.projection,
       target: options.store,
       maxAttempts: this.maxAttempts,
+      fence: options.lease?.fence,
       attempt: (what, work) => this.retrying(what, work),
     });
   }
@@ -125,12 +135,18 @@ export class Projector {
       const batch = this.takeInOrder();
       if (!batch) {
         this.options.logger.warn({ projection: this.name }, 'out-of-order delivery: restarting consumer at checkpoint');
-        await this.retrying('resubscribe', () => this.subscribe());
+        try {
+          await this.retrying('resubscribe', () => this.subscribe());
+        } catch (error) {
+          if (error instanceof LeaseLostError) return this.leaseLost();
+          throw error;
+        }
         continue;
       }
       try {
         if (batch.length) await this.process(batch);
       } catch (error) {
+        if (error instanceof LeaseLostError) return this.leaseLost();
         if (this.running) throw error; // stopping: the uncommitted batch is redelivered next start
       }
     }
@@ -192,7 +208,19 @@ export class Projector {
         deadLetters: outcome.deadLetters.length,
       });
       this.options.onBatch?.({ ...outcome, events: events.length, checkpoint: checkpoint.orderKey });
-    }, () => undefined); // a failed commit throws from the next apply; the batch is redelivered
+    }, (error) => {
+      // A failed commit throws from the next apply and the batch is redelivered; a fenced one ends the run now.
+      if (error instanceof LeaseLostError) this.leaseLost();
+    });
+  }
+
+  /** Another replica owns the projection now: write nothing more, leave the consumer to it. */
+  private leaseLost(): void {
+    if (!this.running) return;
+    this.running = false;
+    this.wake?.();
+    this.options.logger.warn({ projection: this.name }, 'commit refused: the projection lease is lost');
+    this.options.lease?.lost();
   }
 
   /**
@@ -221,6 +249,7 @@ export class Projector {
       try {
         return await work();
       } catch (error) {
+        if (error instanceof LeaseLostError) throw error; // retrying cannot win the lease back
         if (!this.running && attempt > 1) throw error;
         const delay = Math.min(100 * 2 ** attempt, 5000);
         this.options.logger.warn({ projection: this.name, err: error, attempt, delay }, `${what} failed, retrying`);

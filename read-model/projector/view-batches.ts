@@ -1,5 +1,5 @@
 import { orderKey, RecordedEvent } from '../../src/contracts';
-import type { Checkpoint, CommitBatch, StoredDocument, ViewStore } from '../view-store/view-store';
+import type { Checkpoint, CommitBatch, LeaseFence, StoredDocument, ViewStore } from '../view-store/view-store';
 import { applyBatch, BatchOutcome, documentsTouched } from './apply-batch';
 import type { Projection } from './projection';
 
@@ -35,6 +35,8 @@ export interface ViewBatchesOptions {
    * Default 0: only the documents of batches not yet committed are kept.
    */
   keepDocuments?: number;
+  /** The writer's projection lease, carried by every commit (the store refuses it once lost). */
+  fence?: LeaseFence;
   /** Runs each store call; the projector retries them with backoff. */
   attempt?: <T>(what: 'load' | 'commit', work: () => Promise<T>) => Promise<T>;
 }
@@ -98,6 +100,7 @@ export class ViewBatches {
       changes: outcome.changes,
       deadLetters: outcome.deadLetters.map((letter) => ({ ...letter, projection: this.checkpointName })),
       checkpoint,
+      ...(this.options.fence && { fence: this.options.fence }),
     };
     this.previous = this.committing;
     const committed = this.previous.then(() => this.attempt('commit', () => this.options.target.commit(batch)));

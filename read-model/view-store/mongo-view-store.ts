@@ -4,8 +4,10 @@ import {
 import {
   CHECKPOINTS_COLLECTION, DEAD_LETTERS_COLLECTION, fixedIndexes, indexesFor, SCHEMAS_COLLECTION,
 } from '../../migrations/mongo/indexes';
-import type {
-  Checkpoint, CommitBatch, DeadLetter, FieldType, FilterCondition, StoredDocument, ViewChange, ViewQuery, ViewSchema, ViewStore, ViewStoreOptions,
+import { MongoViewLeases } from './mongo-view-leases';
+import {
+  Checkpoint, CommitBatch, DeadLetter, FieldType, FilterCondition, Lease, LeaseFence, LeaseLostError, StoredDocument, ViewChange, ViewQuery,
+  ViewSchema, ViewStore, ViewStoreOptions,
 } from './view-store';
 import {
   checkCollectionName, checkSchema, ID_FIELD, InvalidViewQueryError, latestChanges, resolveFilter, resolveQuery,
@@ -54,11 +56,13 @@ export class MongoViewStore implements ViewStore {
   private readonly client: MongoClient;
   private readonly db: Db;
   private readonly schemas = new Map<string, ViewSchema>();
+  private readonly leaseRecords: MongoViewLeases;
 
   constructor(url: string, options: Pick<ViewStoreOptions, 'maxConnections' | 'database'> = {}) {
     // ignoreUndefined: an undefined field is left out, as JSON (and so the PostgreSQL store) does.
     this.client = new MongoClient(url, { ignoreUndefined: true, maxPoolSize: options.maxConnections ?? 10, ...connectTimeouts(url) });
     this.db = this.client.db(options.database ?? databaseIn(url) ?? 'converge');
+    this.leaseRecords = new MongoViewLeases(this.db);
   }
 
   async init(): Promise<void> {
@@ -110,7 +114,16 @@ export class MongoViewStore implements ViewStore {
     return this.views(collection).countDocuments({ $and: [LIVE, ...conditions.map(toMongo)] });
   }
 
+  /**
+   * With a fence: the lease is checked before the writes, and the checkpoint is stamped with
+   * the writer's token and refused to a smaller one. Without transactions a writer that loses
+   * its lease between the check and its writes may still land that one batch's view changes;
+   * they are the same documents the new owner computes from the same events, and the order-key
+   * guard keeps whichever is newer, so nothing is applied twice.
+   */
   async commit(batch: CommitBatch): Promise<void> {
+    const { fence } = batch;
+    if (fence && !(await this.leaseRecords.holds(fence))) throw new LeaseLostError(fence);
     for (const [collection, changes] of latestChanges(batch.changes)) await this.writeGuarded(collection, changes);
     const deadLetters = batch.deadLetters ?? [];
     if (deadLetters.length > 0) {
@@ -127,16 +140,39 @@ export class MongoViewStore implements ViewStore {
       );
     }
     const { orderKey, position, eventRecordedAt, pending } = batch.checkpoint;
+    const fenced = fence ? { $or: [{ fence: { $exists: false } }, { fence: { $lte: fence.token } }] } : {};
     try {
       // Misses when the stored checkpoint is as far or further; the upsert then hits the unique key.
       await this.db.collection(CHECKPOINTS_COLLECTION).updateOne(
-        { projection: String(batch.projection), orderKey: { $lt: String(orderKey) } },
-        { $set: { projection: batch.projection, orderKey, position, eventRecordedAt, pending, updatedAt: new Date() } },
+        { projection: String(batch.projection), orderKey: { $lt: String(orderKey) }, ...fenced },
+        { $set: { projection: batch.projection, orderKey, position, eventRecordedAt, pending, updatedAt: new Date(), ...(fence && { fence: fence.token }) } },
         { upsert: true },
       );
     } catch (error) {
       if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error;
+      const stored = fence && (await this.db.collection(CHECKPOINTS_COLLECTION).findOne({ projection: String(batch.projection) }));
+      if (fence && stored && typeof stored.fence === 'number' && stored.fence > fence.token) throw new LeaseLostError(fence);
     }
+  }
+
+  acquireLease(name: string, owner: string, ttlMs: number): Promise<Lease | undefined> {
+    return this.leaseRecords.acquireLease(name, owner, ttlMs);
+  }
+
+  renewLease(fence: LeaseFence, owner: string, ttlMs: number): Promise<boolean> {
+    return this.leaseRecords.renewLease(fence, owner, ttlMs);
+  }
+
+  releaseLease(fence: LeaseFence, owner: string): Promise<void> {
+    return this.leaseRecords.releaseLease(fence, owner);
+  }
+
+  heartbeat(name: string, owner: string, ttlMs: number): Promise<void> {
+    return this.leaseRecords.heartbeat(name, owner, ttlMs);
+  }
+
+  leases(): Promise<{ leases: Lease[]; now: Date }> {
+    return this.leaseRecords.leases();
   }
 
   async checkpoint(projection: string): Promise<Checkpoint | undefined> {

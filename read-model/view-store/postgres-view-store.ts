@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { createPool, migrate, quoteIdent } from '../../src/postgres';
-import type {
-  Checkpoint, CommitBatch, DeadLetter, FieldType, FilterCondition, StoredDocument, ViewQuery, ViewSchema, ViewStore, ViewStoreOptions,
+import { fenceSql, PostgresViewLeases } from './postgres-view-leases';
+import {
+  Checkpoint, CommitBatch, DeadLetter, FieldType, FilterCondition, Lease, LeaseFence, LeaseLostError, StoredDocument, ViewQuery,
+  ViewSchema, ViewStore, ViewStoreOptions,
 } from './view-store';
 import {
   checkCollectionName, checkSchema, ID_FIELD, InvalidViewQueryError, latestChanges, resolveFilter, resolveQuery,
@@ -19,9 +21,11 @@ import {
 export class PostgresViewStore implements ViewStore {
   private readonly pool: Pool;
   private readonly schemas = new Map<string, ViewSchema>();
+  private readonly leaseRows: PostgresViewLeases;
 
   constructor(private readonly url: string, private readonly options: Pick<ViewStoreOptions, 'logger' | 'maxConnections'> = {}) {
     this.pool = createPool(url, { max: options.maxConnections ?? 10 });
+    this.leaseRows = new PostgresViewLeases(this.pool);
   }
 
   async init(): Promise<void> {
@@ -106,19 +110,24 @@ export class PostgresViewStore implements ViewStore {
   /**
    * One statement, so one round trip and atomic: a data-modifying CTE per collection (the
    * guard keeps stored rows whose order key is as new or newer), the dead letters, and the
-   * checkpoint, which only moves forward.
+   * checkpoint, which only moves forward. With a fence, every write is conditional on the
+   * writer's lease row (fenceSql), so a writer that lost its lease changes nothing.
    */
   async commit(batch: CommitBatch): Promise<void> {
     const params: unknown[] = [];
     const param = (value: unknown) => `$${params.push(value)}`;
     const steps: string[] = [];
+    const { fence } = batch;
+    if (fence) steps.push(fenceSql(fence, param));
+    const fenced = fence ? ' WHERE EXISTS (SELECT 1 FROM s0)' : '';
     for (const [collection, all] of latestChanges(batch.changes)) {
+      // Reconciler repairs: compare-and-set on the stored `applied`, so a document the projector moved on is left alone.
       const repairs = all.filter((change) => change.replaces !== undefined).map(({ id, doc, applied, replaces }) => ({ id, doc, applied, replaces }));
       if (repairs.length) {
         steps.push(
           `UPDATE ${table(collection)} AS v SET doc = c.doc, applied = c.applied
              FROM jsonb_to_recordset(${param(JSON.stringify(repairs))}::jsonb) AS c(id text, doc jsonb, applied text, replaces text)
-            WHERE v.id = c.id AND v.applied = c.replaces AND v.doc IS NOT NULL`,
+            WHERE v.id = c.id AND v.applied = c.replaces AND v.doc IS NOT NULL${fence ? ' AND EXISTS (SELECT 1 FROM s0)' : ''}`,
         );
       }
       const list = all.filter((change) => change.replaces === undefined);
@@ -126,7 +135,7 @@ export class PostgresViewStore implements ViewStore {
       const rows = list.map(({ id, doc, applied }) => ({ id, doc, applied }));
       steps.push(
         `INSERT INTO ${table(collection)} AS v (id, doc, applied)
-         SELECT c.id, c.doc, c.applied FROM jsonb_to_recordset(${param(JSON.stringify(rows))}::jsonb) AS c(id text, doc jsonb, applied text)
+         SELECT c.id, c.doc, c.applied FROM jsonb_to_recordset(${param(JSON.stringify(rows))}::jsonb) AS c(id text, doc jsonb, applied text)${fenced}
          ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, applied = excluded.applied
          WHERE v.applied < excluded.applied`,
       );
@@ -137,20 +146,46 @@ export class PostgresViewStore implements ViewStore {
         `INSERT INTO dead_letters (projection, event_id, order_key, event, error, attempts, failed_at)
          SELECT d."projection", d."eventId", d."orderKey", d."event", d."error", d."attempts", d."failedAt"
            FROM jsonb_to_recordset(${param(JSON.stringify(deadLetters))}::jsonb) AS d("projection" text, "eventId" text, "orderKey" text,
-                "event" jsonb, "error" text, "attempts" int, "failedAt" timestamptz)
+                "event" jsonb, "error" text, "attempts" int, "failedAt" timestamptz)${fenced}
          ON CONFLICT (projection, event_id) DO UPDATE SET order_key = excluded.order_key,
            event = excluded.event, error = excluded.error, attempts = excluded.attempts, failed_at = excluded.failed_at`,
       );
     }
     const { orderKey, position, eventRecordedAt, pending } = batch.checkpoint;
+    const values = [batch.projection, orderKey, position, eventRecordedAt, pending, new Date()].map(param);
     steps.push(
       `INSERT INTO projection_checkpoints AS cp (projection, order_key, position, event_recorded_at, pending, updated_at)
-       VALUES (${[batch.projection, orderKey, position, eventRecordedAt, pending, new Date()].map(param).join(', ')})
+       SELECT ${values[0]}::text, ${values[1]}::text, ${values[2]}::bigint, ${values[3]}::timestamptz, ${values[4]}::int, ${values[5]}::timestamptz${fenced}
        ON CONFLICT (projection) DO UPDATE SET order_key = excluded.order_key, position = excluded.position,
          event_recorded_at = excluded.event_recorded_at, pending = excluded.pending, updated_at = excluded.updated_at
        WHERE cp.order_key < excluded.order_key`,
     );
-    await this.pool.query(`WITH ${steps.map((sql, i) => `s${i} AS (${sql})`).join(',\n')} SELECT 1`, params);
+    const held = fence ? '(SELECT count(*) FROM s0)::int' : '1';
+    const { rows } = await this.pool.query<{ held: number }>(
+      `WITH ${steps.map((sql, i) => `s${i} AS (${sql})`).join(',\n')} SELECT ${held} AS held`,
+      params,
+    );
+    if (fence && rows[0].held === 0) throw new LeaseLostError(fence);
+  }
+
+  acquireLease(name: string, owner: string, ttlMs: number): Promise<Lease | undefined> {
+    return this.leaseRows.acquireLease(name, owner, ttlMs);
+  }
+
+  renewLease(fence: LeaseFence, owner: string, ttlMs: number): Promise<boolean> {
+    return this.leaseRows.renewLease(fence, owner, ttlMs);
+  }
+
+  releaseLease(fence: LeaseFence, owner: string): Promise<void> {
+    return this.leaseRows.releaseLease(fence, owner);
+  }
+
+  heartbeat(name: string, owner: string, ttlMs: number): Promise<void> {
+    return this.leaseRows.heartbeat(name, owner, ttlMs);
+  }
+
+  leases(): Promise<{ leases: Lease[]; now: Date }> {
+    return this.leaseRows.leases();
   }
 
   async checkpoint(projection: string): Promise<Checkpoint | undefined> {

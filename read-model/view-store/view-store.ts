@@ -67,6 +67,51 @@ export interface CommitBatch {
   changes: ViewChange[];
   checkpoint: Omit<Checkpoint, 'projection' | 'updatedAt'>;
   deadLetters?: DeadLetter[];
+  /** The writer's lease: the commit lands only while that lease is held and unexpired (LeaseLostError otherwise). */
+  fence?: LeaseFence;
+}
+
+/**
+ * A lease on a piece of work with one owner at a time (a projection), kept in the read store
+ * so that the store itself can refuse a commit from an owner that lost it (fencing). The
+ * token grows by one at every change of owner.
+ */
+export interface Lease {
+  name: string;
+  /** The holding process instance (replica id, pid and a random part: unique per start). */
+  owner: string;
+  token: number;
+  acquiredAt: Date;
+  renewedAt: Date;
+  expiresAt: Date;
+}
+
+/** What a commit carries to prove its writer still holds the lease. */
+export interface LeaseFence {
+  name: string;
+  token: number;
+}
+
+/** A commit or renewal by an owner whose lease expired or passed to another owner. */
+export class LeaseLostError extends Error {
+  override name = 'LeaseLostError';
+  constructor(readonly fence: LeaseFence) {
+    super(`lease ${fence.name} (token ${fence.token}) is no longer held`);
+  }
+}
+
+/** Leases in the read store: the projector replicas' ownership of projections (see read-model/projector/ownership.ts). */
+export interface ViewLeases {
+  /** Takes the lease if nobody holds it or it expired (new token); undefined while another owner holds it. */
+  acquireLease(name: string, owner: string, ttlMs: number): Promise<Lease | undefined>;
+  /** Extends the lease while `fence` still holds it unexpired; false once it is lost. */
+  renewLease(fence: LeaseFence, owner: string, ttlMs: number): Promise<boolean>;
+  /** Lets the lease go at once (a graceful stop or handover); a lost lease is left alone. */
+  releaseLease(fence: LeaseFence, owner: string): Promise<void>;
+  /** Marks `owner` alive until ttl from now, whoever held the name before (membership, no fencing). */
+  heartbeat(name: string, owner: string, ttlMs: number): Promise<void>;
+  /** Every lease, held or expired, with the store's clock at the time of reading. */
+  leases(): Promise<{ leases: Lease[]; now: Date }>;
 }
 
 export type FilterOperator = 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'contains';
@@ -87,7 +132,7 @@ export interface ViewQuery {
   limit: number;
 }
 
-export interface ViewStore {
+export interface ViewStore extends ViewLeases {
   /** Creates what the store needs (checkpoint and dead-letter storage); idempotent. */
   init(): Promise<void>;
   /** Creates the collection and its indexes for the declared fields; idempotent. */

@@ -4,7 +4,10 @@ import { allProjections } from '../../read-model/projections';
 import { shadowState } from '../../read-model/rebuild/shadow';
 import { loadReports, summarizeReport } from '../../read-model/reconciler/reconcile-report';
 import type { Projection } from '../../read-model/projector/projection';
-import type { Checkpoint, ViewStore } from '../../read-model/view-store/view-store';
+import type { Checkpoint, Lease, ViewStore } from '../../read-model/view-store/view-store';
+import { PROJECTOR_MEMBER_PREFIX } from '../../read-model/projector/ownership';
+import { relayLeaseHolders, RelayLeaseHolder } from '../../write-model/leases/relay-lease';
+import type { Pool } from 'pg';
 import { ORIGIN_ORDER_KEY } from '../contracts';
 import { eventStreamName, projectionConsumerName } from '../nats';
 import { reasonOf, UnreachableError } from '../unreachable';
@@ -16,7 +19,7 @@ export function statusCommand(): Command {
     .description('show each projection\'s checkpoint, lag, consumer backlog, dead letters and rebuild state, and the relay\'s progress')
     .option('--json', 'print the status as JSON')
     .action(async (flags: { json?: boolean }) => {
-      await withContext({ writeStore: true }, async ({ config, store, log, leases }) => {
+      await withContext({ writeStore: true }, async ({ config, store, log, leases, pool }) => {
         const nats = await openNats(config.natsUrl);
         try {
           const checkpoints = new Map((await store.checkpoints()).map((c) => [c.projection, c]));
@@ -33,7 +36,16 @@ export function statusCommand(): Command {
           };
           const errors = [...new Set([nats.error, ...projections.map((p) => 'error' in p.consumer && p.consumer.error)])]
             .filter((error): error is string => Boolean(error));
-          const status = { namespace: config.namespace, projections, relay, reconciler, errors };
+          const replicas = await replicaStatus(store, pool!, config.namespace);
+          for (const projection of projections) projection.owner = replicas.owners.get(projection.name) ?? null;
+          const status = {
+            namespace: config.namespace,
+            projections,
+            relay: { ...relay, publisher: replicas.relay.active ?? null, standbys: replicas.relay.standbys },
+            projectorReplicas: replicas.projectors,
+            reconciler,
+            errors,
+          };
           if (flags.json) printJson(status);
           else printStatus(status);
           // The report is printed either way; a dependency it could not ask makes the exit code say so.
@@ -59,6 +71,8 @@ async function projectionStatus(
   ]);
   return {
     name: projection.name,
+    /** The projector replica holding the projection's lease (filled in by the caller). */
+    owner: null as ProjectionOwner | null,
     checkpoint: checkpoint
       ? { orderKey: checkpoint.orderKey, position: checkpoint.position, eventRecordedAt: checkpoint.eventRecordedAt, updatedAt: checkpoint.updatedAt }
       : null,
@@ -72,6 +86,37 @@ async function projectionStatus(
       shadowCollections: shadow.present,
     },
   };
+}
+
+type ProjectionOwner = { replica: string; token: number; heldSeconds: number; renewedSecondsAgo: number; expiresInSeconds: number };
+
+/**
+ * Who runs what: each projection's lease holder (lease ages from the store's clock), the live
+ * projector replicas with what they own (none: a standby), and the relay's publisher and standbys.
+ */
+async function replicaStatus(store: ViewStore, pool: Pool, namespace: string) {
+  // A read store not yet migrated for leases has no owners to show.
+  const { leases, now } = await store.leases().catch(() => ({ leases: [] as Lease[], now: new Date() }));
+  const seconds = (from: Date, to: Date) => Math.round((to.getTime() - from.getTime()) / 100) / 10;
+  const owners = new Map<string, ProjectionOwner>();
+  for (const lease of leases) {
+    if (!lease.name.startsWith('projection/') || lease.expiresAt <= now) continue;
+    owners.set(lease.name.slice('projection/'.length), {
+      replica: lease.owner.split('/')[0],
+      token: lease.token,
+      heldSeconds: seconds(lease.acquiredAt, now),
+      renewedSecondsAgo: seconds(lease.renewedAt, now),
+      expiresInSeconds: seconds(now, lease.expiresAt),
+    });
+  }
+  const projectors = leases
+    .filter((lease) => lease.name.startsWith(PROJECTOR_MEMBER_PREFIX) && lease.expiresAt > now)
+    .map((lease) => {
+      const replica = lease.name.slice(PROJECTOR_MEMBER_PREFIX.length);
+      const owns = [...owners].filter(([, owner]) => owner.replica === replica).map(([name]) => name);
+      return { replica, lastSeenSecondsAgo: seconds(lease.renewedAt, now), owns, standby: owns.length === 0 };
+    });
+  return { owners, projectors, relay: await relayLeaseHolders(pool, namespace) };
 }
 
 type Nats = { nc?: NatsConnection; jsm?: JetStreamManager; error?: string };
@@ -103,7 +148,8 @@ function printStatus(status: {
   namespace: string;
   errors: string[];
   projections: Awaited<ReturnType<typeof projectionStatus>>[];
-  relay: Awaited<ReturnType<PostgresEventLog['relayProgress']>>;
+  relay: Awaited<ReturnType<PostgresEventLog['relayProgress']>> & { publisher: RelayLeaseHolder | null; standbys: RelayLeaseHolder[] };
+  projectorReplicas: { replica: string; lastSeenSecondsAgo: number; owns: string[]; standby: boolean }[];
   reconciler: { lastRun: ReturnType<typeof summarizeReport> | null; lastWithDifferences: ReturnType<typeof summarizeReport> | null };
 }): void {
   console.log(`namespace ${status.namespace}`);
@@ -134,4 +180,15 @@ function printStatus(status: {
     console.log(`    last differences found: ${line(lastWithDifferences)}`);
   }
   for (const f of lastWithDifferences?.findings ?? []) console.log(`      ${f.repaired ? 'repaired' : 'found'} ${f.kind} ${f.projection} ${f.collection}/${f.id}`);
+  console.log('replicas');
+  for (const p of status.projections) {
+    const o = p.owner;
+    console.log(`  ${p.name.padEnd(17)} ${o ? `owned by ${o.replica} (token ${o.token}, held ${o.heldSeconds} s, renewed ${o.renewedSecondsAgo} s ago)` : 'no owner'}`);
+  }
+  for (const r of status.projectorReplicas) {
+    console.log(`  projector ${r.replica.padEnd(24)} ${r.standby ? 'standby' : `owns ${r.owns.join(', ')}`} (seen ${r.lastSeenSecondsAgo} s ago)`);
+  }
+  const since = (holder: RelayLeaseHolder) => (holder.since ? `, connected ${new Date(holder.since).toISOString()}` : '');
+  console.log(`  relay publisher   ${relay.publisher ? `${relay.publisher.holder}${since(relay.publisher)}` : 'none'}`);
+  for (const standby of relay.standbys) console.log(`  relay standby     ${standby.holder}${since(standby)}`);
 }

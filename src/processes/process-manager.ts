@@ -1,5 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
+import { OrderLocks } from '../../write-model/leases/order-locks';
 import { OrderSaga } from '../../write-model/order-saga/order-saga';
 import { PaymentWorker } from '../../write-model/order-saga/payment-worker';
 import { SagaConsumer } from '../../write-model/order-saga/saga-consumer';
@@ -50,12 +51,16 @@ export async function startProcessManager(
     paymentDeadlineMs: config.paymentDeadlineMs,
     gatewayTimeoutMs: config.paymentGatewayTimeoutMs,
   });
-  const nc = await connectNats(config.natsUrl, 'converge-process-manager', logger);
+  const nc = await connectNats(config.natsUrl, `converge-process-manager ${config.replicaId}`, logger);
+  // Replicas share the saga's durable consumer; each order's steps run under its lock.
+  const lockPool = createPool(config.databaseUrl, { max: 8 });
+  const locks = new OrderLocks(lockPool, config.namespace);
   const consumer = new SagaConsumer({
     nc,
     namespace: config.namespace,
     saga,
     logger,
+    serialize: (orderId, step) => locks.withLock(orderId, step),
     afterEvent: (event) => event.type === 'OrderStockReserved' && worker.wake(),
   });
   try {
@@ -86,6 +91,7 @@ export async function startProcessManager(
       await worker.stop();
       await nc.drain().catch(() => undefined);
       await context.close();
+      await lockPool.end();
       await pool.end();
     },
   };

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { orderKey } from '../../src/contracts/envelope';
 import { InvalidViewQueryError } from '../../read-model/view-store/view-query';
+import { LeaseLostError } from '../../read-model/view-store/view-store';
 import type { CommitBatch, DeadLetter, StoredDocument, ViewChange, ViewQuery, ViewSchema, ViewStore } from '../../read-model/view-store/view-store';
 
 type Setup = () => Promise<{ store: ViewStore; teardown: () => Promise<void> }>;
@@ -314,6 +315,55 @@ export function viewStoreConformance(name: string, setup: Setup): void {
         await store.deleteCheckpoint(projection);
         expect(await store.checkpoint(projection)).toBeUndefined();
         expect((await store.checkpoints()).map((c) => c.projection)).not.toContain(projection);
+      });
+    });
+
+    describe('leases', () => {
+      it('has one owner at a time, a new token at every change of owner, and lets go on release', async () => {
+        const name = fresh('lease');
+        const first = await store.acquireLease(name, 'replica-a', 60_000);
+        expect(first).toMatchObject({ name, owner: 'replica-a', token: 1 });
+        expect(await store.acquireLease(name, 'replica-b', 60_000)).toBeUndefined();
+        expect(await store.renewLease({ name, token: 1 }, 'replica-a', 60_000)).toBe(true);
+        expect(await store.renewLease({ name, token: 1 }, 'replica-b', 60_000)).toBe(false);
+        await store.releaseLease({ name, token: 1 }, 'replica-a');
+        expect(await store.renewLease({ name, token: 1 }, 'replica-a', 60_000)).toBe(false);
+        const second = await store.acquireLease(name, 'replica-b', 60_000);
+        expect(second).toMatchObject({ owner: 'replica-b', token: 2 });
+        const { leases, now } = await store.leases();
+        const listed = leases.find((lease) => lease.name === name)!;
+        expect(listed).toMatchObject({ owner: 'replica-b', token: 2 });
+        expect(listed.expiresAt.getTime()).toBeGreaterThan(now.getTime());
+      });
+
+      it('passes an expired lease to the next claimant, and its old owner can neither renew nor commit', async () => {
+        const name = fresh('lease');
+        const views = fresh('fenced');
+        await store.ensureCollection({ collection: views, fields: {} });
+        const change = (n: number) => ({ collection: views, id: 'a', doc: { n }, applied: key(n) });
+        const old = (await store.acquireLease(name, 'replica-a', 200))!;
+        await store.commit(batch(name, [change(1)], 1, { fence: { name, token: old.token } }));
+        expect((await store.get(views, 'a'))?.doc).toEqual({ n: 1 });
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        // Expired and not yet taken: the old owner is fenced all the same.
+        await expect(store.commit(batch(name, [change(2)], 2, { fence: { name, token: old.token } }))).rejects.toBeInstanceOf(LeaseLostError);
+        const next = (await store.acquireLease(name, 'replica-b', 60_000))!;
+        expect(next.token).toBe(old.token + 1);
+        expect(await store.renewLease({ name, token: old.token }, 'replica-a', 60_000)).toBe(false);
+        await expect(store.commit(batch(name, [change(3)], 3, { fence: { name, token: old.token } }))).rejects.toBeInstanceOf(LeaseLostError);
+        expect((await store.get(views, 'a'))?.doc).toEqual({ n: 1 });
+        expect((await store.checkpoint(name))?.position).toBe(1);
+        await store.commit(batch(name, [change(4)], 4, { fence: { name, token: next.token } }));
+        expect((await store.get(views, 'a'))?.doc).toEqual({ n: 4 });
+        expect((await store.checkpoint(name))?.position).toBe(4);
+      });
+
+      it('heartbeats mark a member alive whoever held the name before', async () => {
+        const name = fresh('member');
+        await store.heartbeat(name, 'replica-a', 60_000);
+        await store.heartbeat(name, 'replica-a', 60_000);
+        await store.heartbeat(name, 'replica-b', 60_000);
+        expect((await store.leases()).leases.find((lease) => lease.name === name)).toMatchObject({ owner: 'replica-b' });
       });
     });
 

@@ -86,6 +86,9 @@ export class OrderSaga {
 
   private async reserveEveryLine(event: Extract<RecordedOrderEvent, { type: 'OrderPlaced' }>): Promise<void> {
     const { orderId, lines } = event.data;
+    // Redelivered after the order was rejected or cancelled (its compensation ran): reserve nothing more.
+    const { status } = await this.order(orderId);
+    if (status === 'rejected' || status === 'cancelled') return this.releaseAll(event, orderId, lines);
     for (const { sku, quantity } of lines) {
       try {
         await this.send(new ReserveStock({ type: 'ReserveStock', sku, orderId, quantity }, this.cause(event, `reserve/${sku}`)));

@@ -28,6 +28,11 @@ export class SagaConsumer {
       logger: Logger;
       /** Called after each handled event (the payment worker is woken by it). */
       afterEvent?: (event: RecordedOrderEvent) => void;
+      /**
+       * Runs one order's step so that no other replica runs a step of the same order meanwhile
+       * (OrderLocks): replicas share the durable consumer, so one order's events can reach both.
+       */
+      serialize?: (orderId: string, step: () => Promise<void>) => Promise<void>;
     },
   ) {
     this.consumer = new DurableConsumer({
@@ -38,7 +43,8 @@ export class SagaConsumer {
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
         filter_subject: streamTypeSubjects(options.namespace, ORDER_STREAM),
-        ack_wait: nanos(30_000),
+        // A killed replica's unacknowledged events go to another replica after this long.
+        ack_wait: nanos(10_000),
         max_deliver: -1,
         max_ack_pending: 1000,
       },
@@ -84,8 +90,11 @@ export class SagaConsumer {
     let event: RecordedOrderEvent | undefined;
     try {
       const decoded = (event = decodeEvent(message.data) as RecordedOrderEvent);
+      const step = () => this.options.saga.handle(decoded);
       // The saga's log lines for this order carry the correlation id of the request that started it.
-      await logContext.run({ correlationId: decoded.metadata.correlationId }, () => this.options.saga.handle(decoded));
+      await logContext.run({ correlationId: decoded.metadata.correlationId }, () =>
+        this.options.serialize ? this.options.serialize(decoded.data.orderId, step) : step(),
+      );
       message.ack();
       this.options.afterEvent?.(event);
     } catch (error) {

@@ -29,6 +29,8 @@ export interface RelayOptions {
   requestTimeoutMs?: number;
   /** Where publishes, failures and the connection state are reported (no-op by default). */
   metrics?: RelayCollector;
+  /** Copies of the stream a JetStream cluster keeps (NATS_STREAM_REPLICAS); the relay sets it. */
+  streamReplicas?: number;
 }
 
 export interface RelayStatus {
@@ -274,7 +276,7 @@ export class Relay {
   /** Continues after the stream's last message: JetStream may have lost acknowledged ones. */
   private async resync(): Promise<void> {
     this.jsm ??= await this.options.nc.jetstreamManager({ checkAPI: false, timeout: this.timeout });
-    await ensureEventStream(this.jsm, this.options.namespace);
+    await ensureEventStream(this.jsm, this.options.namespace, { replicas: this.options.streamReplicas });
     const { state } = await this.jsm.streams.info(this.stream);
     const tail = state.messages ? await this.lastMessage(state.first_seq, state.last_seq) : undefined;
     const cursor = tail ? cursorOf(this.stream, tail) : LOG_ORIGIN;
