@@ -1,4 +1,4 @@
-import { testToken } from '../support/auth';
+import { bare, testToken } from '../support/auth';
 import { shippedRule, startPrometheus, PrivatePrometheus } from '../support/prometheus-server';
 import { eventually, http, projectionsCaughtUp, startTestSystem, TestSystem } from '../support/system';
 
@@ -32,7 +32,7 @@ describe('the lag alert, seen by a real Prometheus', () => {
       targets: [
         // The query API exports every projection's lag: it stays up while the projector is down.
         // Its /metrics needs an operator token, as a production scrape config would carry.
-        { job: 'converge-query-api', url: system.queryUrl, bearer: await testToken('service') },
+        { job: 'converge-query-api', url: system.queryUrl, bearer: bare(await testToken('service')) },
         { job: 'converge-projector', url: system.opsUrls.projector },
         { job: 'converge-relay', url: system.opsUrls.relay },
       ],

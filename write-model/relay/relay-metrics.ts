@@ -30,11 +30,10 @@ export function relayMetrics(registry: Registry, pool: Pool, cursor: () => Relay
   });
   connected.set(1);
   let sample: Promise<{ head: number; events: number; oldest: Date | null }> | undefined;
-  let sampledAt = 0;
-  // Four gauges, one query per scrape: the first collect() of a scrape runs it, the others share it.
+  // Four gauges, one query per scrape: the first collect() of a scrape runs it, the others join it
+  // while it is in flight; once it has answered, the next scrape asks again (never a stale head).
   const measure = () => {
-    if (!sample || Date.now() - sampledAt > 500) {
-      sampledAt = Date.now();
+    if (!sample) {
       const at = cursor() ?? { txId: '0', position: 0 };
       sample = pool
         .query<{ head: string | null; events: string; oldest: Date | null }>(
@@ -42,7 +41,8 @@ export function relayMetrics(registry: Registry, pool: Pool, cursor: () => Relay
              FROM events WHERE (tx_id, position) > ($1::text::xid8, $2::bigint)`,
           [at.txId, at.position],
         )
-        .then(({ rows: [row] }) => ({ head: Number(row.head ?? 0), events: Number(row.events), oldest: row.oldest }));
+        .then(({ rows: [row] }) => ({ head: Number(row.head ?? 0), events: Number(row.events), oldest: row.oldest }))
+        .finally(() => setImmediate(() => (sample = undefined)));
     }
     return sample;
   };

@@ -2,7 +2,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { projectRoot } from '../../../src/paths';
-import { testToken } from '../../../test/support/auth';
+import { bare, testToken } from '../../../test/support/auth';
 import { appendCatalogHistory } from '../../../test/support/rebuild';
 import { eventually, http, projectionsCaughtUp, startTestSystem, TestSystem } from '../../../test/support/system';
 
@@ -51,7 +51,7 @@ describe('the live status page (GET /status, in real Chromium)', () => {
 
   it('shows every projection ok, a stopped projector lagging then stuck while commands go on, and the recovery', async () => {
     const dataRequest = page.waitForRequest((request) => request.url().endsWith('/status/data'));
-    const token = await testToken('support');
+    const token = bare(await testToken('support'));
     await page.goto(statusUrl(token));
     expect((await dataRequest).headers().authorization).toBe(`Bearer ${token}`);
     expect(new URL(page.url()).hash).toBe(''); // the token leaves the address bar
