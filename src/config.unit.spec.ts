@@ -98,7 +98,7 @@ describe('configuration', () => {
     const config = loadConfig({ RELAY_PORT: '0', LAG_ALERT_FOR: '90', PROJECTION_STUCK_AFTER: '1500ms', ALERT_WEBHOOK_URL: 'http://alerts.local/hook', LOG_FORMAT: 'json' });
     expect(config.ops).toEqual(expect.objectContaining({ relayPort: 0, lagAlertForMs: 90_000, stuckAfterMs: 1_500, alertWebhookUrl: 'http://alerts.local/hook' }));
     expect(config.logFormat).toBe('json');
-    expect(() => loadConfig({ LAG_ALERT_FOR: '2 minutes' })).toThrow('LAG_ALERT_FOR: must be a duration such as 30, 30s, 5m or 1h');
+    expect(() => loadConfig({ LAG_ALERT_FOR: '2 minutes' })).toThrow('LAG_ALERT_FOR: must be a duration such as 60s, 5m, 1h, 500ms, or 0');
     expect(() => loadConfig({ PROJECTOR_PORT: '70000' })).toThrow('PROJECTOR_PORT: must be a port number');
     expect(() => loadConfig({ ALERT_WEBHOOK_URL: 'ftp://x' })).toThrow('ALERT_WEBHOOK_URL: must be an http:// or https:// URL');
     expect(() => loadConfig({ LOG_FORMAT: 'xml' })).toThrow('LOG_FORMAT');
