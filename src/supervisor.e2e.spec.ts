@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectNats, eventStreamName } from './nats';
 import { dropDatabase } from './postgres';
+import { TEST_DEV_KEY } from '../test/support/auth';
 import { databaseUrl, NATS_URL, uniqueName } from '../test/support/env';
 import { freePort } from '../test/support/nats-server';
 import { eventually, http } from '../test/support/system';
@@ -60,6 +61,8 @@ describe('npm start as a supervised cluster', () => {
       CONVERGE_REPLICAS: '2',
       PROJECTOR_LEASE_TTL_MS: '2000',
       LOG_LEVEL: 'warn',
+      // The run's key, so that http()'s admin token verifies.
+      AUTH_DEV_KEY: TEST_DEV_KEY,
     });
     commandUrl = `http://127.0.0.1:${env.COMMAND_API_PORT}`;
     queryUrl = `http://127.0.0.1:${env.QUERY_API_PORT}`;
@@ -83,7 +86,8 @@ describe('npm start as a supervised cluster', () => {
   it('runs every process as an OS process of its own, two of each background process, and prints one banner', () => {
     expect(output.match(/Converge is running/g)).toHaveLength(1);
     const processes = [...childrenOf(supervisor.pid!).values()].sort();
-    expect(processes).toEqual(['command-api', 'process-manager', 'process-manager', 'projector', 'projector', 'query-api', 'relay', 'relay']);
+    // The reconciler runs once whatever CONVERGE_REPLICAS says.
+    expect(processes).toEqual(['command-api', 'process-manager', 'process-manager', 'projector', 'projector', 'query-api', 'reconciler', 'relay', 'relay']);
   });
 
   it('restarts a child killed with SIGKILL, and the system serves again', async () => {
@@ -94,7 +98,7 @@ describe('npm start as a supervised cluster', () => {
     process.kill(projector, 'SIGKILL');
     await eventually(async () => {
       const now = [...childrenOf(supervisor.pid!)];
-      return now.length === 8 && !now.some(([pid]) => pid === api || pid === projector);
+      return now.length === 9 && !now.some(([pid]) => pid === api || pid === projector);
     }, 30_000, 'both children to be restarted');
     const created = await eventually(async () => {
       const answer = await http('POST', `${commandUrl}/products`, { sku: 'SUP-1', name: 'After the crash', price: { amount: 900, currency: 'EUR' } });
