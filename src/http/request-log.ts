@@ -68,7 +68,9 @@ export function observeRequests(server: Server, options: { logger: Logger; regis
     quietResLogger: true,
     // Probes and scrapes every few seconds would drown the requests that matter.
     customLogLevel: (req, res, error): pino.Level => {
-      if (error || res.statusCode >= 500) return 'error';
+      // A 503 is a dependency that is away (said once by the process that noticed), not a bug.
+      if (error || (res.statusCode >= 500 && res.statusCode !== 503)) return 'error';
+      if (res.statusCode === 503) return 'warn';
       return /^\/(health\/|metrics)/.test(req.url ?? '') ? 'debug' : 'info';
     },
     customSuccessObject: (req, res, value: { responseTime?: number }) => line(req, res, value.responseTime),

@@ -3,6 +3,7 @@ import pino from 'pino';
 import { loadConfig } from '../config';
 import { migrate } from '../postgres';
 import { startCommandApi } from '../processes/command-api';
+import { TEST_DEV_KEY } from '../../test/support/auth';
 import { freePort } from '../../test/support/nats-server';
 import { PrivatePostgresServer, startPostgresServer } from '../../test/support/postgres-server';
 import { eventually, http } from '../../test/support/system';
@@ -18,7 +19,8 @@ describe('command API while PostgreSQL is down', () => {
   beforeAll(async () => {
     pg = await startPostgresServer();
     const port = await freePort();
-    const config = loadConfig({ DATABASE_URL: pg.url.replace(/\/postgres$/, '/converge'), COMMAND_API_PORT: String(port) });
+    // The run's key, so that http()'s admin token verifies.
+    const config = loadConfig({ DATABASE_URL: pg.url.replace(/\/postgres$/, '/converge'), COMMAND_API_PORT: String(port), AUTH_DEV_KEY: TEST_DEV_KEY });
     await migrate(config.databaseUrl, 'write-store');
     const sink = new Writable({
       write(line, _encoding, done) {
