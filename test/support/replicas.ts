@@ -22,8 +22,9 @@ export interface Replica {
 export function spawnReplica(processName: string, id: string, env: Record<string, string>): Replica {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm test does)`);
   const child = spawn(process.execPath, [MAIN, processName], {
-    // Ops ports (/metrics, /health) of background processes: free ones, so replicas never collide.
-    env: { ...process.env, RELAY_PORT: '0', PROJECTOR_PORT: '0', PROCESS_MANAGER_PORT: '0', RECONCILER_PORT: '0', ...env, CONVERGE_REPLICA_ID: id },
+    // Ops ports (/metrics, /health) of background processes: free ones, so replicas never collide. After
+    // `env`, which is usually system.env and names the test system's own (single) ops ports.
+    env: { ...process.env, ...env, RELAY_PORT: '0', PROJECTOR_PORT: '0', PROCESS_MANAGER_PORT: '0', RECONCILER_PORT: '0', CONVERGE_REPLICA_ID: id },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Record<string, any>[] = [];
