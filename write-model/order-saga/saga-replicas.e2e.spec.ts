@@ -48,7 +48,8 @@ describe('process-manager replicas', () => {
     const replica = spawnReplica('process-manager', id, {
       ...system.env,
       LOG_LEVEL: 'warn',
-      PAYMENT_DEADLINE_MS: '3000',
+      // Room for a flaky order's step to outlive its dead replica's lease (1.6 s) and three tries on a loaded machine.
+      PAYMENT_DEADLINE_MS: '10000',
       PAYMENT_GATEWAY_TIMEOUT_MS: '300',
     });
     replicas.push(replica);
