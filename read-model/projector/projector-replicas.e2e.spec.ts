@@ -117,9 +117,8 @@ describe('projector replicas', () => {
     }, 60_000, `every projection owned${by ? ` by ${by}` : ''}`);
 
   it('spreads projections over two replicas; the owner SIGKILLed under load, the other takes over and the views equal a rebuild', async () => {
+    // Both at once: their read-store migrations queue on migrate()'s lock, their DDL on the view store's.
     const a = spawnProjector('proj-a');
-    // One at a time on a fresh read store: concurrent first migrations are issue 11's (migration lock).
-    await everyProjectionOwned('proj-a');
     const b = spawnProjector('proj-b');
     // Both hold a share (5 projections: 3 and 2).
     const spread = await eventually(async () => {
