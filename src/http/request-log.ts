@@ -74,7 +74,9 @@ export function observeRequests(server: Server, options: { logger: Logger; regis
       return /^\/(health\/|metrics)/.test(req.url ?? '') ? 'debug' : 'info';
     },
     customSuccessObject: (req, res, value: { responseTime?: number }) => line(req, res, value.responseTime),
-    customErrorObject: (req, res, error, value: { responseTime?: number }) => ({ ...line(req, res, value.responseTime), err: error }),
+    // pino-http makes an Error of any 5xx; a 503 (a dependency away) is an answer, not a failure with a stack.
+    customErrorObject: (req, res, error, value: { responseTime?: number }) =>
+      res.statusCode === 503 ? line(req, res, value.responseTime) : { ...line(req, res, value.responseTime), err: error },
     customSuccessMessage: (req, res, ms) => `${req.method} ${req.url} ${res.statusCode} ${ms} ms`,
     customErrorMessage: (req, res) => `${req.method} ${req.url} ${res.statusCode}`,
   });
