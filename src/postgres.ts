@@ -97,9 +97,19 @@ async function withMigrationLock<T>(connectionString: string, work: () => Promis
   }
 }
 
-function runMigrations(connectionString: string, set: 'write-store' | 'read-store', logger?: Logger) {
+/** On a client of our own (error listener for life): a backend terminated mid-migration rejects, it does not crash the process. */
+async function runMigrations(connectionString: string, set: 'write-store' | 'read-store', logger?: Logger) {
+  const dbClient = await connectClient(connectionString);
+  try {
+    return await migrateOn(dbClient, set, logger);
+  } finally {
+    await dbClient.end().catch(() => undefined);
+  }
+}
+
+function migrateOn(dbClient: Client, set: 'write-store' | 'read-store', logger?: Logger) {
   return runner({
-    databaseUrl: connectionString,
+    dbClient,
     dir: join(projectRoot(), 'migrations', set),
     migrationsTable: 'pgmigrations',
     direction: 'up',

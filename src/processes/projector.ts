@@ -24,10 +24,8 @@ export async function startProjector(
   options: { only?: string[] } = {},
 ): Promise<{ projectors: Projector[]; ownership: ProjectionOwnership; watchdog: LagWatchdog; opsPort: number; drain(): void; stop(): Promise<void> }> {
   const store = await createViewStore(config.readStoreUrl, { logger });
-  const nc = await (async () => {
-    await store.init();
-    return connectNats(config.natsUrl, `converge-projector ${config.replicaId}`, logger);
-  })().catch(async (error: unknown) => {
+  // createViewStore has run the read store's migrations already.
+  const nc = await connectNats(config.natsUrl, `converge-projector ${config.replicaId}`, logger).catch(async (error: unknown) => {
     // A store or NATS that went away mid-start: release the store, the caller starts afresh.
     await store.close().catch(() => undefined);
     throw error;
