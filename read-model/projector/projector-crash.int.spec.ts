@@ -10,19 +10,9 @@ import { orderKey, RecordedEvent } from '../../src/contracts';
 import { eventually, startTestSystem, TestSystem } from '../../test/support/system';
 import { allProjections } from '../projections';
 import { projectInMemory } from './view-batches';
+import { readWholeLog } from '../../test/support/rebuild';
 
 const MAIN = join(__dirname, '..', '..', 'dist', 'src', 'main.js');
-
-async function readWholeLog(events: EventStore): Promise<RecordedEvent[]> {
-  const all: RecordedEvent[] = [];
-  let after = { txId: '0', position: 0 };
-  for (;;) {
-    const page = await events.readAllAfter(after, 5000);
-    if (!page.length) return all;
-    all.push(...page);
-    after = { txId: page[page.length - 1].txId, position: page[page.length - 1].position };
-  }
-}
 
 describe('projector killed with SIGKILL in the middle of a batch', () => {
   let system: TestSystem;

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { orderKey, RecordedEvent } from '../../src/contracts';
+import { orderKey } from '../../src/contracts';
 import { EventStore } from '../../write-model/event-store/event-store';
-import { runConverge } from '../../test/support/rebuild';
+import { readWholeLog, runConverge } from '../../test/support/rebuild';
 import { projectionOwners, Replica, replicaOf, spawnReplica } from '../../test/support/replicas';
 import { eventually, http, projectionsCaughtUp, startTestSystem, TestSystem } from '../../test/support/system';
 import { allProjections } from '../projections';
@@ -10,17 +10,6 @@ import { projectInMemory } from './view-batches';
 /** Short leases keep the test quick; the default (5 s) is what the README's measured bound is for. */
 const TTL_MS = 2_000;
 const SKUS = Array.from({ length: 8 }, (_, i) => `REP-${i}`);
-
-async function readWholeLog(events: EventStore): Promise<RecordedEvent[]> {
-  const all: RecordedEvent[] = [];
-  let after = { txId: '0', position: 0 };
-  for (;;) {
-    const page = await events.readAllAfter(after, 5000);
-    if (!page.length) return all;
-    all.push(...page);
-    after = { txId: page[page.length - 1].txId, position: page[page.length - 1].position };
-  }
-}
 
 jest.setTimeout(180_000);
 

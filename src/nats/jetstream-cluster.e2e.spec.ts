@@ -2,24 +2,13 @@ import { NatsConnection } from 'nats';
 import { allProjections } from '../../read-model/projections';
 import { projectInMemory } from '../../read-model/projector/view-batches';
 import { EventStore } from '../../write-model/event-store/event-store';
-import type { RecordedEvent } from '../contracts';
 import { startNatsCluster, PrivateNatsCluster } from '../../test/support/nats-cluster';
 import { eventually, http, projectionsCaughtUp, startTestSystem, TestSystem } from '../../test/support/system';
 import { connectNats } from './connection';
 import { eventStreamName } from './names';
+import { readWholeLog } from '../../test/support/rebuild';
 
 jest.setTimeout(240_000);
-
-async function wholeLog(events: EventStore): Promise<RecordedEvent[]> {
-  const all: RecordedEvent[] = [];
-  let after = { txId: '0', position: 0 };
-  for (;;) {
-    const page = await events.readAllAfter(after, 5000);
-    if (!page.length) return all;
-    all.push(...page);
-    after = { txId: page[page.length - 1].txId, position: page[page.length - 1].position };
-  }
-}
 
 /** The whole system on a 3-node JetStream cluster, the node leading the event stream killed mid-traffic. */
 describe('on a 3-node JetStream cluster', () => {
@@ -78,7 +67,7 @@ describe('on a 3-node JetStream cluster', () => {
 
     const projections = allProjections({ lowStockThreshold: system.config.lowStockThreshold });
     await projectionsCaughtUp(system, projections.map((p) => p.name), 120_000);
-    const log = await wholeLog(new EventStore(system.writePool));
+    const log = await readWholeLog(new EventStore(system.writePool));
     expect((await jsm.streams.info(stream)).state.messages).toBe(log.length);
     for (const projection of projections) {
       const expected = (await projectInMemory(projection, log)).collections;

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
 import { EventStore, StreamAppend } from '../../write-model/event-store/event-store';
-import { orderKey } from '../../src/contracts';
+import { orderKey, RecordedEvent } from '../../src/contracts';
 import { projectRoot } from '../../src/paths';
 import type { ViewStore } from '../../read-model/view-store/view-store';
 
@@ -107,4 +107,16 @@ export function finished(child: ChildProcess): Promise<CliRun> {
 
 export function runConverge(args: string[], env: Record<string, string>): Promise<CliRun> {
   return finished(spawnConverge(args, env));
+}
+
+/** Every event of the log, in the relay's order, read in pages (what a test compares views and the stream with). */
+export async function readWholeLog(events: EventStore): Promise<RecordedEvent[]> {
+  const all: RecordedEvent[] = [];
+  let after = { txId: '0', position: 0 };
+  for (;;) {
+    const page = await events.readAllAfter(after, 5000);
+    if (!page.length) return all;
+    all.push(...page);
+    after = { txId: page[page.length - 1].txId, position: page[page.length - 1].position };
+  }
 }

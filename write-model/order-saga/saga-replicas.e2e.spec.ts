@@ -3,23 +3,13 @@ import { Replica, spawnReplica } from '../../test/support/replicas';
 import { eventually, http, startTestSystem, TestSystem } from '../../test/support/system';
 import { EventStore } from '../event-store/event-store';
 import { PaymentSimulator } from '../payments/payment-simulator';
+import { readWholeLog } from '../../test/support/rebuild';
 
 jest.setTimeout(180_000);
 
 const FINAL = ['confirmed', 'rejected', 'cancelled'];
 const SKUS = ['PMR-A', 'PMR-B', 'PMR-C'];
 const TOKENS = ['tok_approve', 'tok_flaky', 'tok_decline', 'tok_timeout'] as const;
-
-async function wholeLog(events: EventStore): Promise<RecordedEvent[]> {
-  const all: RecordedEvent[] = [];
-  let after = { txId: '0', position: 0 };
-  for (;;) {
-    const page = await events.readAllAfter(after, 5000);
-    if (!page.length) return all;
-    all.push(...page);
-    after = { txId: page[page.length - 1].txId, position: page[page.length - 1].position };
-  }
-}
 
 /**
  * Two process managers as child processes sharing the saga's work, one SIGKILLed mid-saga.
@@ -105,7 +95,7 @@ describe('process-manager replicas', () => {
       return states.every((s) => s.status === 'cancelled' && s.payment?.status === 'refunded');
     }, 60_000, 'the cancelled orders refunded');
 
-    const log = await wholeLog(new EventStore(system.writePool));
+    const log = await readWholeLog(new EventStore(system.writePool));
     const count = (type: string, key: (e: RecordedEvent) => string) => {
       const counts = new Map<string, number>();
       for (const e of log.filter((x) => x.type === type)) counts.set(key(e), (counts.get(key(e)) ?? 0) + 1);
