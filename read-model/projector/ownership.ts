@@ -27,7 +27,8 @@ export interface OwnershipOptions {
 
 interface Held {
   fence: LeaseFence;
-  work: OwnedWork;
+  /** The projection starting or running; undefined once a start failed. */
+  work: Promise<OwnedWork | undefined>;
 }
 
 /**
@@ -36,6 +37,8 @@ interface Held {
  * is gone), and moves towards its fair share, ceil(projections / live replicas): it claims free
  * or expired leases while below it and hands one back (stopped first, then released) while above
  * it. So projections spread across replicas, and a dead replica's are claimed once they expire.
+ * A claimed projection starts in the background: a start that waits (on a lock a paused peer
+ * holds, on JetStream) never holds up the renewals of the leases already held.
  */
 export class ProjectionOwnership {
   private readonly held = new Map<string, Held>();
@@ -58,6 +61,7 @@ export class ProjectionOwnership {
     this.running = true;
     await this.tick().catch((error) => this.options.logger.warn({ err: error }, 'projection leases: first round failed'));
     this.loop = this.run();
+    await Promise.all([...this.held.values()].map((held) => held.work));
   }
 
   /** Stops every projection held and releases its lease, so a standby takes it over at once. */
@@ -107,14 +111,20 @@ export class ProjectionOwnership {
       const lease = await leases.acquireLease(projectionLeaseName(projection), owner, ttlMs);
       if (!lease) continue;
       const fence = { name: lease.name, token: lease.token };
-      try {
-        const work = await this.options.start(projection, fence, () => void this.lose(projection, fence));
-        this.held.set(projection, { fence, work });
-        this.options.logger.info({ projection, token: lease.token, replica: this.options.replicaId }, 'projection lease taken');
-      } catch (error) {
-        this.options.logger.warn({ projection, err: error }, 'projection failed to start under its lease; releasing it');
-        await leases.releaseLease(fence, owner).catch(() => undefined);
-      }
+      this.options.logger.info({ projection, token: lease.token, replica: this.options.replicaId }, 'projection lease taken');
+      this.held.set(projection, { fence, work: this.launch(projection, fence) });
+    }
+  }
+
+  /** Starts the projection under its lease; a failed start lets the lease go for another try. */
+  private async launch(projection: string, fence: LeaseFence): Promise<OwnedWork | undefined> {
+    try {
+      return await this.options.start(projection, fence, () => void this.lose(projection, fence));
+    } catch (error) {
+      this.options.logger.warn({ projection, err: error }, 'projection failed to start under its lease; releasing it');
+      if (this.held.get(projection)?.fence.token === fence.token) this.held.delete(projection);
+      await this.options.leases.releaseLease(fence, this.options.owner).catch(() => undefined);
+      return undefined;
     }
   }
 
@@ -124,7 +134,7 @@ export class ProjectionOwnership {
     if (!held || (fence && held.fence.token !== fence.token)) return;
     this.held.delete(projection);
     this.options.logger.warn({ projection, token: held.fence.token, replica: this.options.replicaId }, 'projection lease lost; stopped');
-    await held.work.stop().catch(() => undefined);
+    await (await held.work)?.stop().catch(() => undefined);
   }
 
   /** Stops the projection cleanly (its last batch committed), then lets its lease go. */
@@ -132,7 +142,7 @@ export class ProjectionOwnership {
     const held = this.held.get(projection);
     if (!held) return;
     this.held.delete(projection);
-    await held.work.stop().catch(() => undefined);
+    await (await held.work)?.stop().catch(() => undefined);
     await this.options.leases.releaseLease(held.fence, this.options.owner).catch(() => undefined);
     this.options.logger.info({ projection, replica: this.options.replicaId }, 'projection lease released');
   }

@@ -12,11 +12,6 @@ const TTL_MS = 2_000;
 const SKUS = Array.from({ length: 8 }, (_, i) => `REP-${i}`);
 
 jest.setTimeout(180_000);
-// Open defect (issue 15): after a SIGSTOP the survivor often fails to claim the paused replica's
-// expired leases within 60 s (3 of 9 runs, then twice in a row from a fresh clone; cause not found).
-// The case below reproduces it: run it with CONVERGE_PAUSED_TAKEOVER_TEST=1 while working on it.
-const pausedTakeover = process.env.CONVERGE_PAUSED_TAKEOVER_TEST === '1' ? it : it.skip;
-
 /** Two projector replicas as child processes from dist/, the rest of the system in this process. */
 describe('projector replicas', () => {
   let system: TestSystem;
@@ -152,7 +147,7 @@ describe('projector replicas', () => {
     await expectViewsEqualRebuild();
   });
 
-  pausedTakeover('a replica SIGSTOPped past its lease commits nothing after SIGCONT; the views still equal a rebuild', async () => {
+  it('a replica SIGSTOPped past its lease commits nothing after SIGCONT; the views still equal a rebuild', async () => {
     // A survivor of its own holding everything, whatever the test before left running.
     for (const replica of replicas) replica.kill('SIGKILL');
     await Promise.all(replicas.map((r) => r.exited));

@@ -43,6 +43,20 @@ describe('PostgresViewStore', () => {
     await expect(createViewStore('127.0.0.1:5432')).rejects.toThrow(UnsupportedReadStoreError);
   });
 
+  it('migrates once per store: a later init (every projection start) never queues on the migration lock', async () => {
+    // A peer paused mid-migration holds the cluster-wide lock (on the postgres database) indefinitely.
+    const peer = new Client({ connectionString: PG_BASE_URL.replace(/\/[^/]*$/, '/postgres') });
+    await peer.connect();
+    try {
+      const name = new URL(db.url).pathname.slice(1);
+      await peer.query(`SELECT pg_advisory_lock(hashtext('converge migrations: ' || $1))`, [name]);
+      const outcome = await Promise.race([store.init().then(() => 'done'), new Promise((resolve) => setTimeout(resolve, 3_000, 'waited'))]);
+      expect(outcome).toBe('done');
+    } finally {
+      await peer.end();
+    }
+  });
+
   it('lets another process query views it did not declare, including fields declared later', async () => {
     await store.ensureCollection({ collection: 'shared', fields: { n: 'number' } });
     const changes = [1, 2, 3].map((n) => ({ collection: 'shared', id: `s${n}`, doc: { n, label: n === 2 ? 'x' : 'y' }, applied: orderKey(1, n) }));

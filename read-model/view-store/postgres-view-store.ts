@@ -22,14 +22,26 @@ export class PostgresViewStore implements ViewStore {
   private readonly pool: Pool;
   private readonly schemas = new Map<string, ViewSchema>();
   private readonly leaseRows: PostgresViewLeases;
+  private migrated?: Promise<void>;
 
   constructor(private readonly url: string, private readonly options: Pick<ViewStoreOptions, 'logger' | 'maxConnections'> = {}) {
     this.pool = createPool(url, { max: options.maxConnections ?? 10 });
     this.leaseRows = new PostgresViewLeases(this.pool);
   }
 
-  async init(): Promise<void> {
-    await migrate(this.url, 'read-store', this.options.logger);
+  /**
+   * Migrates the read store once per store object: every projection's start calls it, and a
+   * takeover must not queue on the cluster-wide migration lock that a paused peer may hold.
+   */
+  init(): Promise<void> {
+    this.migrated ??= migrate(this.url, 'read-store', this.options.logger).then(
+      () => undefined,
+      (error: unknown) => {
+        this.migrated = undefined;
+        throw error;
+      },
+    );
+    return this.migrated;
   }
 
   async ensureCollection(schema: ViewSchema): Promise<void> {
@@ -273,6 +285,10 @@ export class PostgresViewStore implements ViewStore {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
+      // These transactions take the DDL lock and table locks that every commit needs: a client
+      // paused or hung between two statements loses its session (and the locks) instead of
+      // stalling every replica's commits and takeovers.
+      await client.query(`SET LOCAL idle_in_transaction_session_timeout = '${DDL_IDLE_TIMEOUT}'`);
       await work(client);
       await client.query('COMMIT');
     } catch (error) {
@@ -285,6 +301,7 @@ export class PostgresViewStore implements ViewStore {
 }
 
 const TABLE_PREFIX = 'view_';
+const DDL_IDLE_TIMEOUT = '5s';
 
 const SELECT_CHECKPOINTS = `SELECT projection, order_key AS "orderKey", position, event_recorded_at AS "eventRecordedAt",
   pending, updated_at AS "updatedAt" FROM projection_checkpoints`;
