@@ -1,8 +1,14 @@
+import { createServer, Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { startCommandApi } from '../src/processes/command-api';
+import { EventStore } from '../write-model/event-store/event-store';
+import { ReceiveStock, ReceiveStockHandler } from '../write-model/inventory/inventory.commands';
+import { AggregateStore } from '../write-model/shared/aggregate-store';
 import { APPEND_CONCURRENCY, emmettAppender } from './append.bench';
 import { openEmmett } from './emmett';
-import { Benchmark, closedLoopRate, freshDatabase, ratioRow, scaled, sideBySide } from './harness';
+import { Benchmark, closedLoopRate, freePort, freshDatabase, ratioRow, scaled, sideBySide } from './harness';
 import { runLoad } from './http-load';
+import { createPool } from '../src/postgres';
 import { benchAuthorization, benchConfig, benchSku, registerProducts } from './system';
 
 const SKUS = 1_000;
@@ -58,13 +64,90 @@ export const commandPathBenchmark: Benchmark = {
         return { ops: load.ok, seconds: load.seconds };
       },
     );
+    // The limits of the HTTP path on this machine, against the same Emmett baseline: the same handler,
+    // load and append behind a bare node:http server (no framework, validation or authentication); and
+    // the HTTP hop alone, a bare node:http server whose every request is one Emmett append.
+    const againstEmmett = async (port: number, tag: number) => {
+      let failed = 0;
+      const measured = await sideBySide(
+        3,
+        (round) => closedLoopRate(concurrency, roundSeconds * 1000, (w, i) => appendEmmett(tag + round, w, i)),
+        async () => {
+          const load = await runLoad({
+            baseUrl: `http://127.0.0.1:${port}`,
+            method: 'POST',
+            paths,
+            body: JSON.stringify({ quantity: 1 }),
+            headers: { 'content-type': 'application/json' },
+            connections: concurrency,
+            durationSeconds: roundSeconds,
+          });
+          failed += load.non2xx + load.errors;
+          return { ops: load.ok, seconds: load.seconds };
+        },
+      );
+      return { measured, failed };
+    };
+    const bare = await bareReceiptServer(write.url);
+    ctx.defer(() => new Promise((resolve) => bare.server.close(resolve)));
+    const bareRun = await againstEmmett(bare.port, 10);
+    await bare.close();
+    let appended = 0;
+    const hop = await bareServer(() => appendEmmett(1_000, 0, appended++));
+    ctx.defer(() => new Promise((resolve) => hop.server.close(resolve)));
+    const hopRun = await againstEmmett(hop.port, 20);
     const { rows } = await write.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM events WHERE event_type = 'StockReceived'");
     return [
       ratioRow('command-path (HTTP) vs Emmett append', measured, 'cmd/s', 0.75, '≥ 0.75×', [
         `POST /inventory/{sku}/receipts over ${skus} skus, ${concurrency} keep-alive connections (autocannon, own process); ` +
           `Emmett ${concurrency} in-process appenders, 1 event each, new stream`,
-        `${rows[0].n} receipts recorded; ${failures} non-2xx or failed requests; ${latency}`,
+        `${rows[0].n} receipts recorded (both servers); ${failures} non-2xx or failed requests; ${latency}`,
       ]),
+      {
+        ...ratioRow('command-path limit: bare node:http + handler vs Emmett', bareRun.measured, 'cmd/s', 0, 'context', [
+          `the same ReceiveStockHandler (load, decide, append) behind a bare node:http server: no Nest, validation or authentication; ${bareRun.failed} non-2xx or failed requests`,
+        ]),
+        pass: undefined,
+      },
+      {
+        ...ratioRow('HTTP hop alone: bare node:http + Emmett append vs Emmett', hopRun.measured, 'cmd/s', 0, 'context', [
+          `a bare node:http server whose every POST is one Emmett appendToStream (new stream): what any HTTP front costs here, load generator included; ${hopRun.failed} non-2xx or failed requests`,
+        ]),
+        pass: undefined,
+      },
     ];
   },
 };
+
+/** POST /inventory/{sku}/receipts as a bare node:http server around the command handler. */
+async function bareReceiptServer(writeUrl: string): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+  const pool = createPool(writeUrl, { max: 20 }); // as the command API's
+  const handler = new ReceiveStockHandler(new AggregateStore(new EventStore(pool)));
+  const bare = await bareServer((sku, quantity) =>
+    handler.execute(new ReceiveStock({ type: 'ReceiveStock', sku, quantity }, { correlationId: randomUUID(), actor: 'bench' })),
+  );
+  return { ...bare, close: () => pool.end() };
+}
+
+/** A bare node:http server answering POST /inventory/{sku}/receipts with what `handle` returns, as JSON. */
+async function bareServer(handle: (sku: string, quantity: number) => Promise<unknown>): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const sku = /^\/inventory\/([^/]+)\/receipts$/.exec(req.url ?? '')?.[1];
+      const { quantity } = JSON.parse(Buffer.concat(chunks).toString() || '{}') as { quantity: number };
+      if (!sku) {
+        res.writeHead(404).end();
+        return;
+      }
+      handle(sku, quantity).then(
+        (result) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result ?? {})),
+        (error: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(error.message),
+      );
+    });
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return { server, port };
+}

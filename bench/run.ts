@@ -8,7 +8,7 @@ import { projectionBenchmark } from './projection.bench';
 import { queryBenchmark } from './query.bench';
 import { relayBenchmark } from './relay.bench';
 import { stallBenchmark } from './stall.bench';
-import { visibilityBenchmark, visibilityWithoutCacheBenchmark } from './visibility.bench';
+import { visibilityBenchmark, visibilityInOneProcessBenchmark, visibilityWithoutCacheBenchmark } from './visibility.bench';
 
 /**
  * `npm run bench`: the performance budget of DESIGN.md, each target a ratio measured side
@@ -23,6 +23,7 @@ const BENCHMARKS: Benchmark[] = [
   projectionBenchmark,
   visibilityBenchmark,
   visibilityWithoutCacheBenchmark,
+  visibilityInOneProcessBenchmark,
   stallBenchmark,
   queryBenchmark,
   cachedQueryBenchmark,

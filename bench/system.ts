@@ -4,9 +4,9 @@ import { mintDevToken } from '../src/identity/authenticator';
 import { generateDevKey } from '../src/identity/dev-key';
 import { NATS_URL, freePort } from './harness';
 
-/** Configuration of in-process system pieces on the benchmark's own databases, namespace and ports. */
-export async function benchConfig(options: { writeUrl: string; readUrl?: string; namespace?: string; env?: Record<string, string> }): Promise<Config> {
-  return loadConfig({
+/** The environment of a system on the benchmark's own databases, namespace and ports. */
+export async function benchEnv(options: { writeUrl: string; readUrl?: string; namespace?: string; env?: Record<string, string> }): Promise<Record<string, string>> {
+  return {
     DATABASE_URL: options.writeUrl,
     READ_STORE_URL: options.readUrl ?? options.writeUrl,
     NATS_URL,
@@ -17,12 +17,18 @@ export async function benchConfig(options: { writeUrl: string; readUrl?: string;
     RELAY_PORT: '0',
     PROJECTOR_PORT: '0',
     PROCESS_MANAGER_PORT: '0',
+    RECONCILER_PORT: '0',
     LOG_LEVEL: 'silent',
     // The benchmarks' own signing key, and no rate limit: they are the load.
     AUTH_DEV_KEY: BENCH_DEV_KEY,
     RATE_LIMIT_REQUESTS: '0',
     ...options.env,
-  });
+  };
+}
+
+/** Configuration of in-process system pieces on the benchmark's own databases, namespace and ports. */
+export async function benchConfig(options: Parameters<typeof benchEnv>[0]): Promise<Config> {
+  return loadConfig(await benchEnv(options));
 }
 
 /** The development key every benchmarked system verifies with (one per run). */

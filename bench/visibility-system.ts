@@ -1,3 +1,5 @@
+import { ChildProcess, fork } from 'node:child_process';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'pg';
 import { decodeToken, orderKey } from '../src/contracts';
@@ -8,9 +10,11 @@ import { startProjector } from '../src/processes/projector';
 import { startQueryApi } from '../src/processes/query-api';
 import { startRelay } from '../src/processes/relay';
 import { dropDatabase } from '../src/postgres';
+import { loadConfig } from '../src/config';
+import { projectRoot } from '../src/paths';
 import { createViewStore } from '../read-model/view-store/create-view-store';
 import { BenchContext, databaseUrl, deleteEventStream, freshDatabase, NATS_URL, uniqueName, waitFor } from './harness';
-import { benchConfig, benchSku, jsonRequest, registerProducts } from './system';
+import { benchEnv, benchSku, jsonRequest, registerProducts } from './system';
 
 export const RATE = 300;
 export const WARM_UP_SECONDS = 1;
@@ -54,23 +58,42 @@ export interface VisibilitySystem {
 }
 
 /**
- * The whole system in this process (command API, relay, projector, process manager, query API)
- * on databases and a namespace of its own, with the measurement of command → query visibility:
- * for each POST /inventory/{sku}/receipts, the time until the inventory view has applied the
- * command's consistency token (the view and its checkpoint commit together, so that is when
- * GET /inventory/{sku} shows it).
+ * The whole system (command API, relay, projector, process manager, query API) on databases and
+ * a namespace of its own, with the measurement of command → query visibility: for each
+ * POST /inventory/{sku}/receipts, the time until the inventory view has applied the command's
+ * consistency token (the view and its checkpoint commit together, so that is when
+ * GET /inventory/{sku} shows it). By default each process runs as an OS process of its own from
+ * dist/, as `npm start` runs them; `inProcess` runs them all on this process's event loop
+ * (`node dist/src/main.js all`), beside the load.
  */
-export async function startVisibilitySystem(ctx: BenchContext, prefix: string, env: Record<string, string> = {}): Promise<VisibilitySystem> {
+export async function startVisibilitySystem(
+  ctx: BenchContext,
+  prefix: string,
+  options: { env?: Record<string, string>; inProcess?: boolean } = {},
+): Promise<VisibilitySystem> {
   const write = await freshDatabase(ctx, `cvb_${prefix}`, 'write-store', 1);
   const readUrl = databaseUrl(uniqueName(`cvb_${prefix}_read`));
   ctx.defer(() => dropDatabase(readUrl));
   const namespace = uniqueName(`cvb${prefix}`);
   ctx.defer(() => deleteEventStream(namespace));
-  const config = await benchConfig({ writeUrl: write.url, readUrl, namespace, env });
-  for (const start of [startCommandApi, startRelay, startProjector, startProcessManager, startQueryApi]) {
-    const piece = await start(config, ctx.logger);
-    ctx.defer(() => piece.stop());
+  const env = await benchEnv({ writeUrl: write.url, readUrl, namespace, env: options.env });
+  const config = loadConfig(env);
+  if (options.inProcess) {
+    for (const start of [startCommandApi, startRelay, startProjector, startProcessManager, startQueryApi]) {
+      const piece = await start(config, ctx.logger);
+      ctx.defer(() => piece.stop());
+    }
+  } else {
+    for (const name of ['command-api', 'relay', 'projector', 'process-manager', 'query-api']) {
+      const child = spawnProcess(ctx, name, env);
+      ctx.defer(() => child.stop());
+    }
+    for (const port of [config.commandApiPort, config.queryApiPort]) {
+      await waitFor(() => ready(`http://127.0.0.1:${port}/health/ready`), 60_000, `the API on port ${port}`, 50);
+    }
   }
+  // The projector (another process, perhaps) created and migrated the read store before the query API was ready.
+  await waitFor(() => ready(`http://127.0.0.1:${config.queryApiPort}/health/ready`), 60_000, 'the query API', 50);
   const store = await createViewStore(readUrl);
   ctx.defer(() => store.close());
   const commandUrl = `http://127.0.0.1:${config.commandApiPort}`;
@@ -198,4 +221,36 @@ function percentiles(values: number[]): Percentiles {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
   return { p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] };
+}
+
+async function ready(url: string): Promise<boolean> {
+  return jsonRequest('GET', url).then(
+    (res) => res.status === 200,
+    () => false,
+  );
+}
+
+/**
+ * One process of the system as a child OS process (`node dist/src/main.js <name>`). Its warnings
+ * and errors go to this process's stderr; an exit before stop() fails the benchmark's next wait.
+ */
+function spawnProcess(ctx: BenchContext, name: string, env: Record<string, string>): { stop(): Promise<void> } {
+  const child: ChildProcess = fork(join(projectRoot(), 'dist', 'src', 'main.js'), [name], {
+    env: { ...process.env, ...env, LOG_LEVEL: 'warn', CONVERGE_REPLICA_ID: name },
+    stdio: ['ignore', 2, 2, 'ipc'],
+  });
+  let stopping = false;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.once('exit', (code, signal) => {
+    if (!stopping) ctx.log(`${name} exited early (code ${code}, signal ${signal})`);
+  });
+  return {
+    async stop() {
+      stopping = true;
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const killed = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killed);
+    },
+  };
 }
