@@ -42,7 +42,7 @@ export const rebuildBenchmark: Benchmark = {
     const measured = replayed(all) / seconds(all);
     const perProjection = rounds[0].results.map((first) => {
       const runs = all.filter((r) => r.projection === first.projection);
-      return `${first.projection} ${first.replayed.toLocaleString('en-US')} events at ${runs.map((r) => rate(r.eventsPerSecond, '/s')).join(', ')}`;
+      return `${first.projection} ${first.replayed.toLocaleString('en-US')} events at ${runs.map((r) => rate(r.eventsPerSecond, 'events/s')).join(', ')}`;
     });
     return [
       {
@@ -54,7 +54,7 @@ export const rebuildBenchmark: Benchmark = {
         notes: [
           `per-round ${rounds.map((r) => `${rate(replayed(r.results) / seconds(r.results), 'events/s')} (${seconds(r.results).toFixed(1)} s rebuilding, ${r.wall.toFixed(1)} s whole process, load ${r.load})`).join('; ')}`,
           `per projection (events replayed, rate each round): ${perProjection.join('; ')}`,
-          `the log: ${log.skus} skus (50 product + 450 stock events each), ${log.orders} orders (5 events each), ${20} transactions; ` +
+          `the log: ${log.skus} skus (50 product + 450 stock events each), ${log.orders} orders (5 events each), ${log.transactions} transactions; ` +
             `every projection reads the events it handles, so the ${ROUNDS} rounds replayed ${replayed(all).toLocaleString('en-US')} events`,
         ],
       },

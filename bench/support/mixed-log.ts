@@ -15,6 +15,7 @@ export interface MixedLog {
   events: number;
   skus: number;
   orders: number;
+  transactions: number;
 }
 
 /**
@@ -38,7 +39,7 @@ export async function growMixedLog(pool: Pool, events: number): Promise<MixedLog
   // A log that has been in use: hint bits set and statistics current, as after autovacuum.
   await pool.query('VACUUM ANALYZE events');
   const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM events');
-  return { events: rows[0].n, skus, orders };
+  return { events: rows[0].n, skus, orders, transactions: CHUNKS };
 }
 
 // $1 chunk, $2 chunks, $3 skus, $4..$5 product versions, $6..$7 stock versions, $8..$9 order numbers,
