@@ -6,6 +6,7 @@ import { growthBenchmark } from './growth.bench';
 import { BenchContext, BenchResult, Benchmark, loadAverage, silentLogger } from './harness';
 import { projectionBenchmark } from './projection.bench';
 import { queryBenchmark } from './query.bench';
+import { rebuildBenchmark } from './rebuild.bench';
 import { relayBenchmark } from './relay.bench';
 import { stallBenchmark } from './stall.bench';
 import { visibilityBenchmark, visibilityInOneProcessBenchmark, visibilityWithoutCacheBenchmark } from './visibility.bench';
@@ -21,6 +22,7 @@ const BENCHMARKS: Benchmark[] = [
   growthBenchmark,
   relayBenchmark,
   projectionBenchmark,
+  rebuildBenchmark,
   visibilityBenchmark,
   visibilityWithoutCacheBenchmark,
   visibilityInOneProcessBenchmark,
