@@ -242,6 +242,20 @@ export class EventStore {
   }
 
   /**
+   * Whether any committed event lies after (txId, position): one index probe, far cheaper than
+   * the horizon (which reads the lock table and the backends' activity). An idle relay asks
+   * this first; an answer of no cannot skip anything, it only means there is nothing to publish yet.
+   */
+  async hasEventsAfter(after: { txId: string; position: number }): Promise<boolean> {
+    const { rows } = await this.pool.query<{ found: boolean }>({
+      name: 'has-events-after',
+      text: 'SELECT EXISTS (SELECT 1 FROM events WHERE (tx_id, position) > ($1::text::xid8, $2::bigint)) AS found',
+      values: [after.txId, after.position],
+    });
+    return rows[0].found;
+  }
+
+  /**
    * The log's read horizon: every appending transaction with a smaller id has ended (see
    * event_log_horizon in the migrations). A statement of its own, taken before the read it bounds.
    */

@@ -225,6 +225,25 @@ describe('Relay (PostgreSQL → JetStream)', () => {
     await unrelated.query('ROLLBACK');
   });
 
+  it('polls an idle log with an index probe, computing the horizon only when there is something to read', async () => {
+    const h = await harness(NATS_URL);
+    const horizons = jest.spyOn(EventStore.prototype, 'horizon');
+    cleanups.push(async () => horizons.mockRestore());
+    h.relay.start();
+    await sleep(100);
+    const before = horizons.mock.calls.length;
+    // Idle at a 5 ms poll: about 40 passes, not one horizon among them.
+    await sleep(200);
+    expect(horizons.mock.calls.length).toBe(before);
+    // An event still reaches the stream.
+    const aggregates = new AggregateStore(new EventStore(h.db.pool));
+    const command = { type: 'RegisterProduct', sku: 'DESK', name: 'Desk', description: '', price: { amount: 100, currency: 'EUR' } } as const;
+    await aggregates.handle(productAggregate('DESK'), command, { correlationId: 'idle-test' });
+    await waitForMessages(h.jsm, h.stream, 1, 5_000);
+    expect(await expectStreamEqualsLog(h)).toHaveLength(1);
+    expect(horizons.mock.calls.length).toBeGreaterThan(before);
+  });
+
   describe('with a private NATS server', () => {
     /** Disposed after everything that uses it (cleanups run in reverse). */
     async function privateServer(): Promise<PrivateNatsServer> {
