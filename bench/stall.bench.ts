@@ -27,7 +27,8 @@ export const stallBenchmark: Benchmark = {
     ctx.defer(() => foreign.end());
 
     const seconds = Math.max(2, STALL_SECONDS * ctx.scale);
-    await system.measure(2, RATE); // warm-up of the whole pipeline
+    // Warm-up of the whole pipeline (fresh processes compile their hot paths on the first requests), discarded.
+    await system.measure(Math.max(2, 5 * ctx.scale), RATE);
     const quiet = await system.measure(seconds, RATE);
     // Opened as the run starts (its warm-up second first) and ended 10 s later, whatever the run is doing then.
     await foreign.query('BEGIN; SELECT pg_current_xact_id()');

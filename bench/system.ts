@@ -55,6 +55,19 @@ export interface JsonResponse<B = unknown> {
 
 /** One JSON request over a keep-alive connection, as the benchmarks' admin. */
 export async function jsonRequest<B = unknown>(method: string, url: string, body?: unknown): Promise<JsonResponse<B>> {
+  try {
+    return await sendJson<B>(method, url, body);
+  } catch (error) {
+    // A kept-alive socket the server closed as idle just as it was reused (Node's documented race):
+    // the request never reached the server, so it is sent again once.
+    if ((error as { reusedSocket?: boolean }).reusedSocket && (error as NodeJS.ErrnoException).code === 'ECONNRESET') {
+      return sendJson<B>(method, url, body);
+    }
+    throw error;
+  }
+}
+
+async function sendJson<B>(method: string, url: string, body?: unknown): Promise<JsonResponse<B>> {
   const authorization = await benchAuthorization();
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -81,7 +94,7 @@ export async function jsonRequest<B = unknown>(method: string, url: string, body
         res.on('error', reject);
       },
     );
-    req.on('error', reject);
+    req.on('error', (error) => reject(Object.assign(error, { reusedSocket: req.reusedSocket })));
     req.end(payload);
   });
 }
