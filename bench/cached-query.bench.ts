@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
 import express from 'express';
 import Redis from 'ioredis';
 import { orderKey, PRODUCT_STREAM, productStreamId, RecordedEvent } from '../src/contracts';
@@ -8,7 +7,7 @@ import { startQueryApi } from '../src/processes/query-api';
 import { PRODUCTS, productCatalogProjection } from '../read-model/product-catalog/product-catalog.projection';
 import { createViewStore } from '../read-model/view-store/create-view-store';
 import type { ViewChange } from '../read-model/view-store/view-store';
-import { Benchmark, BenchResult, freePort, freshDatabase, NATS_URL, rate, uniqueName } from './harness';
+import { Benchmark, BenchResult, freshDatabase, listen, NATS_URL, rate, uniqueName } from './harness';
 import { runLoad } from './http-load';
 import { benchConfig, benchSku, jsonRequest } from './system';
 
@@ -198,15 +197,6 @@ function expressApp(documents: Map<string, Record<string, unknown>>) {
     res.json(doc);
   });
   return app;
-}
-
-async function listen(ctx: Parameters<Benchmark['run']>[0], handler: Parameters<typeof createServer>[1]): Promise<string> {
-  const server = createServer(handler);
-  server.keepAliveTimeout = 10_000;
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  ctx.defer(() => new Promise((resolve) => server.close(resolve)));
-  return `http://127.0.0.1:${port}`;
 }
 
 async function dropKeys(url: string, prefix: string): Promise<void> {

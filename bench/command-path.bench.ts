@@ -1,4 +1,4 @@
-import { createServer, Server } from 'node:http';
+import type { RequestListener } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { startCommandApi } from '../src/processes/command-api';
 import { EventStore } from '../write-model/event-store/event-store';
@@ -6,7 +6,7 @@ import { ReceiveStock, ReceiveStockHandler } from '../write-model/inventory/inve
 import { AggregateStore } from '../write-model/shared/aggregate-store';
 import { APPEND_CONCURRENCY, emmettAppender } from './append.bench';
 import { openEmmett } from './emmett';
-import { Benchmark, closedLoopRate, freePort, freshDatabase, ratioRow, scaled, sideBySide } from './harness';
+import { Benchmark, closedLoopRate, freshDatabase, listen, ratioRow, scaled, sideBySide } from './harness';
 import { runLoad } from './http-load';
 import { createPool } from '../src/postgres';
 import { benchAuthorization, benchConfig, benchSku, registerProducts } from './system';
@@ -37,13 +37,14 @@ export const commandPathBenchmark: Benchmark = {
 
     const paths = Array.from({ length: skus }, (_, i) => `/inventory/${benchSku(i)}/receipts`);
     const authorization = await benchAuthorization();
-    const receipts = (seconds: number) =>
+    /** Receipts over every sku for `seconds`, to the command API or a bare server (which takes no token). */
+    const receipts = (seconds: number, baseUrl = commandUrl) =>
       runLoad({
-        baseUrl: commandUrl,
+        baseUrl,
         method: 'POST',
         paths,
         body: JSON.stringify({ quantity: 1 }),
-        headers: { 'content-type': 'application/json', authorization },
+        headers: { 'content-type': 'application/json', ...(baseUrl === commandUrl && { authorization }) },
         connections: concurrency,
         durationSeconds: seconds,
       });
@@ -67,35 +68,31 @@ export const commandPathBenchmark: Benchmark = {
     // The limits of the HTTP path on this machine, against the same Emmett baseline: the same handler,
     // load and append behind a bare node:http server (no framework, validation or authentication); and
     // the HTTP hop alone, a bare node:http server whose every request is one Emmett append.
-    const againstEmmett = async (port: number, tag: number) => {
+    const againstEmmett = async (baseUrl: string, tag: number) => {
       let failed = 0;
       const measured = await sideBySide(
         3,
         (round) => closedLoopRate(concurrency, roundSeconds * 1000, (w, i) => appendEmmett(tag + round, w, i)),
         async () => {
-          const load = await runLoad({
-            baseUrl: `http://127.0.0.1:${port}`,
-            method: 'POST',
-            paths,
-            body: JSON.stringify({ quantity: 1 }),
-            headers: { 'content-type': 'application/json' },
-            connections: concurrency,
-            durationSeconds: roundSeconds,
-          });
+          const load = await receipts(roundSeconds, baseUrl);
           failed += load.non2xx + load.errors;
           return { ops: load.ok, seconds: load.seconds };
         },
       );
       return { measured, failed };
     };
-    const bare = await bareReceiptServer(write.url);
-    ctx.defer(() => new Promise((resolve) => bare.server.close(resolve)));
-    const bareRun = await againstEmmett(bare.port, 10);
-    await bare.close();
+    const pool = createPool(write.url, { max: 20 }); // as the command API's
+    ctx.defer(() => pool.end());
+    const handler = new ReceiveStockHandler(new AggregateStore(new EventStore(pool)));
+    const bareUrl = await listen(
+      ctx,
+      bareReceipts((sku, quantity) =>
+        handler.execute(new ReceiveStock({ type: 'ReceiveStock', sku, quantity }, { correlationId: randomUUID(), actor: 'bench' })),
+      ),
+    );
+    const bareRun = await againstEmmett(bareUrl, 10);
     let appended = 0;
-    const hop = await bareServer(() => appendEmmett(1_000, 0, appended++));
-    ctx.defer(() => new Promise((resolve) => hop.server.close(resolve)));
-    const hopRun = await againstEmmett(hop.port, 20);
+    const hopRun = await againstEmmett(await listen(ctx, bareReceipts(() => appendEmmett(1_000, 0, appended++))), 20);
     const { rows } = await write.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM events WHERE event_type = 'StockReceived'");
     return [
       ratioRow('command-path (HTTP) vs Emmett append', measured, 'cmd/s', 0.75, '≥ 0.75×', [
@@ -119,19 +116,9 @@ export const commandPathBenchmark: Benchmark = {
   },
 };
 
-/** POST /inventory/{sku}/receipts as a bare node:http server around the command handler. */
-async function bareReceiptServer(writeUrl: string): Promise<{ server: Server; port: number; close(): Promise<void> }> {
-  const pool = createPool(writeUrl, { max: 20 }); // as the command API's
-  const handler = new ReceiveStockHandler(new AggregateStore(new EventStore(pool)));
-  const bare = await bareServer((sku, quantity) =>
-    handler.execute(new ReceiveStock({ type: 'ReceiveStock', sku, quantity }, { correlationId: randomUUID(), actor: 'bench' })),
-  );
-  return { ...bare, close: () => pool.end() };
-}
-
-/** A bare node:http server answering POST /inventory/{sku}/receipts with what `handle` returns, as JSON. */
-async function bareServer(handle: (sku: string, quantity: number) => Promise<unknown>): Promise<{ server: Server; port: number }> {
-  const server = createServer((req, res) => {
+/** POST /inventory/{sku}/receipts for a bare node:http server: what `handle` returns, as JSON. */
+function bareReceipts(handle: (sku: string, quantity: number) => Promise<unknown>): RequestListener {
+  return (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -146,8 +133,5 @@ async function bareServer(handle: (sku: string, quantity: number) => Promise<unk
         (error: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(error.message),
       );
     });
-  });
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { server, port };
+  };
 }

@@ -1,3 +1,4 @@
+import { createServer, RequestListener } from 'node:http';
 import { loadavg } from 'node:os';
 import type { Pool } from 'pg';
 import { createLogger, Logger } from '../src/logger';
@@ -5,7 +6,7 @@ import { connectNats, eventStreamName } from '../src/nats';
 import { createPool, dropDatabase, ensureDatabase, migrate } from '../src/postgres';
 
 // The same naming and URLs as the tests, so benchmark runs never collide with test runs either.
-import { databaseUrl, NATS_URL, uniqueName } from './support/local-services';
+import { databaseUrl, freePort, NATS_URL, uniqueName } from './support/local-services';
 
 export { databaseUrl, freePort, NATS_URL, uniqueName } from './support/local-services';
 
@@ -163,4 +164,14 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
 export function payloadOfSize(bytes: number, fields: Record<string, unknown>): Record<string, unknown> {
   const base = JSON.stringify({ ...fields, note: '' }).length;
   return { ...fields, note: 'x'.repeat(Math.max(0, bytes - base)) };
+}
+
+/** Serves `handler` on a free loopback port until the benchmark's clean-up; answers its base URL. */
+export async function listen(ctx: BenchContext, handler: RequestListener): Promise<string> {
+  const server = createServer(handler);
+  server.keepAliveTimeout = 10_000;
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  ctx.defer(() => new Promise((resolve) => server.close(resolve)));
+  return `http://127.0.0.1:${port}`;
 }

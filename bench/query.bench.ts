@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
 import { orderKey, PRODUCT_STREAM, productStreamId, RecordedEvent } from '../src/contracts';
 import { startQueryApi } from '../src/processes/query-api';
 import { PRODUCTS, productCatalogProjection } from '../read-model/product-catalog/product-catalog.projection';
 import type { ProjectionHandler, ViewDocument } from '../read-model/projector/projection';
 import { createViewStore } from '../read-model/view-store/create-view-store';
-import { Benchmark, freePort, freshDatabase, ratioRow, sideBySide } from './harness';
+import { Benchmark, freshDatabase, listen, ratioRow, sideBySide } from './harness';
 import { runLoad } from './http-load';
 import { benchConfig, benchSku, jsonRequest } from './system';
 
@@ -34,7 +33,7 @@ export const queryBenchmark: Benchmark = {
       if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
       bodies.set(path, Buffer.from(JSON.stringify(res.body)));
     }
-    const bare = createServer((req, res) => {
+    const bareUrl = await listen(ctx, (req, res) => {
       const body = bodies.get(req.url ?? '');
       if (!body) {
         res.writeHead(404).end();
@@ -43,10 +42,6 @@ export const queryBenchmark: Benchmark = {
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });
       res.end(body);
     });
-    const barePort = await freePort();
-    await new Promise<void>((resolve) => bare.listen(barePort, '127.0.0.1', resolve));
-    ctx.defer(() => new Promise((resolve) => bare.close(resolve)));
-    bare.keepAliveTimeout = 10_000;
 
     const load = async (baseUrl: string, seconds: number) => {
       const result = await runLoad({ baseUrl, method: 'GET', paths, connections: CONNECTIONS, durationSeconds: seconds });
@@ -55,10 +50,10 @@ export const queryBenchmark: Benchmark = {
     };
     const roundSeconds = Math.max(1, Math.round(3 * ctx.scale));
     await load(queryUrl, 1);
-    await load(`http://127.0.0.1:${barePort}`, 1);
+    await load(bareUrl, 1);
     const measured = await sideBySide(
       3,
-      () => load(`http://127.0.0.1:${barePort}`, roundSeconds),
+      () => load(bareUrl, roundSeconds),
       () => load(queryUrl, roundSeconds),
     );
     const size = bodies.get(paths[0])!.length;

@@ -2,22 +2,12 @@ import { Agent, request } from 'node:http';
 import { Config, loadConfig } from '../src/config';
 import { mintDevToken } from '../src/identity/authenticator';
 import { generateDevKey } from '../src/identity/dev-key';
-import { NATS_URL, freePort } from './harness';
+import { isolatedSystemEnv } from './support/local-services';
 
 /** The environment of a system on the benchmark's own databases, namespace and ports. */
 export async function benchEnv(options: { writeUrl: string; readUrl?: string; namespace?: string; env?: Record<string, string> }): Promise<Record<string, string>> {
   return {
-    DATABASE_URL: options.writeUrl,
-    READ_STORE_URL: options.readUrl ?? options.writeUrl,
-    NATS_URL,
-    CONVERGE_NAMESPACE: options.namespace ?? 'bench',
-    COMMAND_API_PORT: String(await freePort()),
-    QUERY_API_PORT: String(await freePort()),
-    // The background processes' /metrics ports: any free one, so benches never collide with a running system.
-    RELAY_PORT: '0',
-    PROJECTOR_PORT: '0',
-    PROCESS_MANAGER_PORT: '0',
-    RECONCILER_PORT: '0',
+    ...(await isolatedSystemEnv({ writeUrl: options.writeUrl, readUrl: options.readUrl ?? options.writeUrl, namespace: options.namespace ?? 'bench' })),
     LOG_LEVEL: 'silent',
     // The benchmarks' own signing key, and no rate limit: they are the load.
     AUTH_DEV_KEY: BENCH_DEV_KEY,

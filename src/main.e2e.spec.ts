@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { connectNats, eventStreamName } from './nats';
 import { dropDatabase } from './postgres';
-import { databaseUrl, NATS_URL, uniqueName } from '../test/support/env';
-import { freePort } from '../test/support/nats-server';
+import { databaseUrl, isolatedSystemEnv, NATS_URL, uniqueName } from '../test/support/env';
 import { ANONYMOUS, TEST_DEV_KEY } from '../test/support/auth';
 import { eventually, http } from '../test/support/system';
 
@@ -23,19 +22,10 @@ describe('npm start', () => {
   beforeAll(async () => {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm test does)`);
     Object.assign(env, {
-      DATABASE_URL: databaseUrl(`${name}_w`),
-      READ_STORE_URL: databaseUrl(`${name}_r`),
-      NATS_URL,
-      CONVERGE_NAMESPACE: name,
-      COMMAND_API_PORT: String(await freePort()),
-      QUERY_API_PORT: String(await freePort()),
-      RELAY_PORT: '0',
-      PROJECTOR_PORT: '0',
-      PROCESS_MANAGER_PORT: '0',
+      ...(await isolatedSystemEnv({ writeUrl: databaseUrl(`${name}_w`), readUrl: databaseUrl(`${name}_r`), namespace: name })),
       LOG_LEVEL: 'warn',
       // The run's key, so that http()'s admin token verifies (the banner's tokens are checked below).
       AUTH_DEV_KEY: TEST_DEV_KEY,
-      RECONCILER_PORT: '0', // the background processes' ops ports too: never a fixed one in tests
     });
     commandUrl = `http://127.0.0.1:${env.COMMAND_API_PORT}`;
     queryUrl = `http://127.0.0.1:${env.QUERY_API_PORT}`;

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { connectNats, eventStreamName } from './nats';
 import { dropDatabase } from './postgres';
 import { TEST_DEV_KEY } from '../test/support/auth';
-import { databaseUrl, NATS_URL, uniqueName } from '../test/support/env';
-import { freePort } from '../test/support/nats-server';
+import { databaseUrl, isolatedSystemEnv, NATS_URL, uniqueName } from '../test/support/env';
 import { eventually, http } from '../test/support/system';
 
 const MAIN = join(__dirname, '..', 'dist', 'src', 'main.js');
@@ -47,17 +46,8 @@ describe('npm start as a supervised cluster', () => {
   beforeAll(async () => {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm test does)`);
     Object.assign(env, {
-      DATABASE_URL: databaseUrl(`${name}_w`),
-      READ_STORE_URL: databaseUrl(`${name}_r`),
-      NATS_URL,
-      CONVERGE_NAMESPACE: name,
-      COMMAND_API_PORT: String(await freePort()),
-      QUERY_API_PORT: String(await freePort()),
-      // Background processes' ops ports: 0 picks free ones, so no replica collides with another run.
-      RELAY_PORT: '0',
-      PROJECTOR_PORT: '0',
-      PROCESS_MANAGER_PORT: '0',
-      RECONCILER_PORT: '0',
+      // Background processes' ops ports 0: the system picks free ones, so no replica collides with another run.
+      ...(await isolatedSystemEnv({ writeUrl: databaseUrl(`${name}_w`), readUrl: databaseUrl(`${name}_r`), namespace: name })),
       CONVERGE_REPLICAS: '2',
       PROJECTOR_LEASE_TTL_MS: '2000',
       LOG_LEVEL: 'warn',

@@ -29,3 +29,23 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * The environment of a whole system on databases, a namespace and API ports of its own, with
+ * the background processes' ops ports left to the system (0): a run never collides with another
+ * run or a running quickstart.
+ */
+export async function isolatedSystemEnv(options: { writeUrl: string; readUrl: string; namespace: string }): Promise<Record<string, string>> {
+  return {
+    DATABASE_URL: options.writeUrl,
+    READ_STORE_URL: options.readUrl,
+    NATS_URL,
+    CONVERGE_NAMESPACE: options.namespace,
+    COMMAND_API_PORT: String(await freePort()),
+    QUERY_API_PORT: String(await freePort()),
+    RELAY_PORT: '0',
+    PROJECTOR_PORT: '0',
+    PROCESS_MANAGER_PORT: '0',
+    RECONCILER_PORT: '0',
+  };
+}

@@ -3,7 +3,7 @@ import { createPool, dropDatabase, migrate } from '../../src/postgres';
 import { databaseUrl, uniqueName } from '../../bench/support/local-services';
 
 // The service URLs and naming are shared with the benchmarks, which may not import test/.
-export { databaseUrl, NATS_URL, PG_BASE_URL, uniqueName } from '../../bench/support/local-services';
+export { databaseUrl, isolatedSystemEnv, NATS_URL, PG_BASE_URL, uniqueName } from '../../bench/support/local-services';
 
 export interface TestDatabase {
   url: string;
