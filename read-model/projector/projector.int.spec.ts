@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventStore } from '../../write-model/event-store/event-store';
-import { connectNats } from '../../src/nats';
+import { CheckpointNotice, checkpointSubject, connectNats } from '../../src/nats';
+import { orderKey } from '../../src/contracts';
 import { createLogger } from '../../src/logger';
 import { eventually, startTestSystem, TestSystem } from '../../test/support/system';
 import type { Projection } from './projection';
@@ -30,10 +31,15 @@ describe('Projector', () => {
   let projector: Projector;
   let nc: Awaited<ReturnType<typeof connectNats>>;
   const append = (streamId: string, data: Record<string, unknown>[], expectedVersion: number) =>
-    events.appendToStream(streamId, 'counter', data.map((d) => ({ type: 'Counted', data: d })), {
-      expectedVersion,
-      metadata: { correlationId: randomUUID() },
-    });
+    events.appendToStream(
+      streamId,
+      'counter',
+      data.map((d) => ({ type: 'Counted', data: d })),
+      {
+        expectedVersion,
+        metadata: { correlationId: randomUUID() },
+      },
+    );
 
   beforeAll(async () => {
     system = await startTestSystem({ pieces: ['relay'] });
@@ -88,5 +94,64 @@ describe('Projector', () => {
     // Nothing before the restart is counted again.
     expect((await system.store.get('counters', 'c-1'))?.doc).toEqual({ total: 7 });
     expect((await system.store.get('counters', 'c-2'))?.doc).toEqual({ total: 7 });
+  });
+
+  it('announces batches that change nothing at once and writes their checkpoint once, later; a change commits at once', async () => {
+    const delay = 4_000;
+    const commits: string[] = [];
+    const quiet = new Projector({
+      projection: { ...counters, name: 'quiet-test' },
+      store: system.store,
+      nc,
+      namespace: system.config.namespace,
+      logger: createLogger('test', 'silent'),
+      batchSize: 10,
+      quietCheckpointDelayMs: delay,
+      onBatch: (batch) => commits.push(batch.checkpoint),
+    });
+    const notices: string[] = [];
+    const subscription = nc.subscribe(checkpointSubject(system.config.namespace), {
+      callback: (error, message) => {
+        const notice = JSON.parse(message.string()) as CheckpointNotice;
+        if (!error && notice.projection === 'quiet-test') notices.push(notice.orderKey);
+      },
+    });
+    try {
+      await quiet.start();
+      // Events of a type the projection has no handler for, in several batches.
+      let last!: { txId: string; lastPosition: number };
+      for (let i = 0; i < 30; i++) {
+        last = await events.appendToStream(`other-${i}`, 'other', [{ type: 'Ignored', data: { i } }], {
+          expectedVersion: 0,
+          metadata: { correlationId: randomUUID() },
+        });
+      }
+      const ignoredKey = orderKey(last.txId, last.lastPosition);
+      const announcedAt = await eventually(async () => notices.includes(ignoredKey) && Date.now(), 10_000, 'the batches to be announced');
+      expect(notices.length).toBeGreaterThan(1);
+      // Readers know the view covers those events; the stored checkpoint follows once, after the delay.
+      const stored = await system.store.checkpoint('quiet-test');
+      if (Date.now() - announcedAt < delay / 2) expect(stored?.orderKey ?? '').not.toBe(ignoredKey);
+      await eventually(
+        async () => (await system.store.checkpoint('quiet-test'))?.orderKey === ignoredKey,
+        10_000,
+        'the deferred checkpoint',
+      );
+      expect(commits).toEqual([ignoredKey]);
+
+      // A batch that changes a document commits at once, with its own checkpoint.
+      await events.appendToStream('other-0', 'other', [{ type: 'Ignored', data: {} }], {
+        expectedVersion: 1,
+        metadata: { correlationId: randomUUID() },
+      });
+      const counted = await append('c-quiet', [{ by: 3 }], 0);
+      const countedKey = orderKey(counted.txId, counted.lastPosition);
+      await eventually(async () => commits.includes(countedKey), delay / 2, 'the change to commit before the quiet delay');
+      expect((await system.store.checkpoint('quiet-test'))?.orderKey).toBe(countedKey);
+      expect((await system.store.get('counters', 'c-quiet'))?.doc).toEqual({ total: 3 });
+    } finally {
+      subscription.unsubscribe();
+      await quiet.stop();
+    }
   });
 });

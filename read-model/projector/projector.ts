@@ -1,16 +1,28 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AckPolicy, JsMsg, NatsConnection, nanos } from 'nats';
-import { decodeEvent, orderKey, ORIGIN_ORDER_KEY, RecordedEvent } from '../../src/contracts';
+import { decodeEvent, eventTypeOfSubject, orderKey, ORIGIN_ORDER_KEY, RecordedEvent } from '../../src/contracts';
 import type { Logger } from '../../src/logger';
 import {
-  CheckpointNotice, checkpointSubject, DurableConsumer, eventStreamName, eventSubjects, projectionConsumerName,
+  CheckpointNotice,
+  checkpointSubject,
+  DurableConsumer,
+  eventStreamName,
+  eventSubjects,
+  projectionConsumerName,
 } from '../../src/nats';
 import { LeaseFence, LeaseLostError, ViewChange, ViewStore } from '../view-store/view-store';
 import type { BatchOutcome } from './apply-batch';
 import type { Projection } from './projection';
 import { noProjectorMetrics, type ProjectorCollector } from './projector-metrics';
 import { firstSequenceAfter } from './stream-position';
-import { ViewBatches } from './view-batches';
+import { BatchCheckpoint, ViewBatches } from './view-batches';
+
+/**
+ * How long the checkpoint of batches that changed no document may wait before it is written.
+ * Readers learn it at once from the checkpoint notice; the write is only what a restart resumes
+ * from, so a projection that handles few of the events commits a few times a second, not per batch.
+ */
+export const QUIET_CHECKPOINT_DELAY_MS = 250;
 
 export interface ProjectorOptions {
   projection: Projection;
@@ -30,6 +42,8 @@ export interface ProjectorOptions {
    * carries it, and the durable consumer is only deleted and recreated after it is renewed.
    */
   lease?: { fence: LeaseFence; confirm(): Promise<void>; lost(): void };
+  /** How long the checkpoint of batches that changed no document may wait to be written (default QUIET_CHECKPOINT_DELAY_MS). */
+  quietCheckpointDelayMs?: number;
   /** Called after each committed batch (metrics, tests). */
   onBatch?: (outcome: BatchOutcome & { events: number; checkpoint: string }) => void;
 }
@@ -54,6 +68,8 @@ export class Projector {
   /** Messages of batches not yet committed: kept leased while a store call is retried. */
   private readonly unacked = new Set<JsMsg>();
   private lastSeq?: number;
+  /** The checkpoint of batches that changed nothing, not yet written (see deferCheckpoint). */
+  private quiet?: { checkpoint: BatchCheckpoint; timer: NodeJS.Timeout };
 
   constructor(private readonly options: ProjectorOptions) {
     this.batchSize = options.batchSize ?? 500;
@@ -105,12 +121,15 @@ export class Projector {
     this.wake?.();
     await this.consumer.close();
     await this.loop;
+    await this.writeQuietCheckpoint();
     await this.batches.flush().catch(() => undefined);
   }
 
   /** (Re)starts delivery just after the checkpoint, the truth of what the view holds. */
   private async subscribe(): Promise<void> {
     await this.consumer.close();
+    // Delivery restarts at the stored checkpoint, so the events a deferred one covered are read again.
+    this.dropQuietCheckpoint();
     await this.batches.reset();
     this.unacked.clear();
     this.buffer = [];
@@ -172,46 +191,114 @@ export class Projector {
   /**
    * Applies a batch while the previous one is still being committed (the runtime serves the
    * documents that batch changed from memory); commits, with their acks and announcements,
-   * still happen one after the other, in order.
+   * still happen one after the other, in order. Only the events the projection handles are
+   * decoded. A batch that changes no document is announced once the commits before it have
+   * landed, and its checkpoint is written later (see QUIET_CHECKPOINT_DELAY_MS).
    */
   private async process(messages: JsMsg[]): Promise<void> {
     const { batchDelayMs } = this.options;
     if (batchDelayMs) await sleep(batchDelayMs);
     const started = performance.now();
     const last = messages[messages.length - 1];
-    const all = messages.map((m) => decodeEvent(m.data));
-    const events = all.filter((e) => orderKey(e.txId, e.position) > this.checkpointKey);
-    const checkpoint = ViewBatches.checkpointAfter(all, last.info.pending);
+    const lastEvent = decodeEvent(last.data);
+    const checkpoint = ViewBatches.checkpointAfter([lastEvent], last.info.pending);
     for (const message of messages) this.unacked.add(message);
     const acknowledge = () => {
       last.ack();
       for (const message of messages) this.unacked.delete(message);
     };
-    if (events.length === 0) {
+    if (checkpoint.orderKey <= this.checkpointKey) {
       // Only events the checkpoint already covers (a redelivery): nothing to write.
       void this.batches.flush().then(acknowledge, () => undefined);
       return;
     }
+    const events = this.handledAfterCheckpoint(messages, lastEvent);
     const previous = this.checkpointKey;
     this.checkpointKey = checkpoint.orderKey;
-    const { outcome, committed } = await this.batches.apply(events, checkpoint);
-    void committed.then(() => {
+    const prepared = events.length ? await this.batches.prepare(events) : undefined;
+    const report = (outcome: BatchOutcome) => {
       acknowledge();
-      this.announce(checkpoint.orderKey, all[all.length - 1], previous, outcome.changes);
+      this.announce(checkpoint.orderKey, lastEvent, previous, outcome.changes);
       for (const dead of outcome.deadLetters) {
         this.options.logger.error({ projection: this.name, eventId: dead.eventId, error: dead.error }, 'event dead-lettered');
       }
       (this.options.metrics ?? noProjectorMetrics).batchCommitted(this.name, {
-        events: events.length,
+        events: messages.length,
         seconds: (performance.now() - started) / 1000,
-        position: all[all.length - 1].position,
+        position: lastEvent.position,
         deadLetters: outcome.deadLetters.length,
       });
-      this.options.onBatch?.({ ...outcome, events: events.length, checkpoint: checkpoint.orderKey });
-    }, (error) => {
-      // A failed commit throws from the next apply and the batch is redelivered; a fenced one ends the run now.
+    };
+    if (!prepared || (!prepared.outcome.changes.length && !prepared.outcome.deadLetters.length)) {
+      // The view already is what these events make it: it covers them as soon as the commits before land.
+      this.deferCheckpoint(checkpoint);
+      const outcome = prepared?.outcome ?? { changes: [], deadLetters: [], applied: 0, skipped: 0 };
+      void this.batches.flush().then(
+        () => report(outcome),
+        () => undefined,
+      );
+      return;
+    }
+    this.dropQuietCheckpoint(); // this commit carries a later checkpoint
+    const { outcome, committed } = await this.batches.enqueue(prepared, checkpoint);
+    void committed.then(
+      () => {
+        report(outcome);
+        this.options.onBatch?.({ ...outcome, events: events.length, checkpoint: checkpoint.orderKey });
+      },
+      (error) => {
+        // A failed commit throws from the next apply and the batch is redelivered; a fenced one ends the run now.
+        if (error instanceof LeaseLostError) this.leaseLost();
+      },
+    );
+  }
+
+  /** The batch's events of types the projection handles and the checkpoint does not cover, decoded; the rest are never parsed. */
+  private handledAfterCheckpoint(messages: JsMsg[], lastEvent: RecordedEvent): RecordedEvent[] {
+    const { handlers } = this.options.projection;
+    const events: RecordedEvent[] = [];
+    for (let i = 0; i < messages.length; i++) {
+      const message = messages[i];
+      if (!Object.hasOwn(handlers, eventTypeOfSubject(message.subject))) continue;
+      const event = i === messages.length - 1 ? lastEvent : decodeEvent(message.data);
+      if (orderKey(event.txId, event.position) > this.checkpointKey) events.push(event);
+    }
+    return events;
+  }
+
+  /**
+   * Remembers the checkpoint of a batch that changed nothing, to be written within
+   * QUIET_CHECKPOINT_DELAY_MS unless a batch with changes commits a later one first. Until then
+   * the stored checkpoint is older, which only means a restart reads those events again.
+   */
+  private deferCheckpoint(checkpoint: BatchCheckpoint): void {
+    if (this.quiet) {
+      this.quiet.checkpoint = checkpoint;
+      return;
+    }
+    const timer = setTimeout(() => void this.writeQuietCheckpoint(), this.options.quietCheckpointDelayMs ?? QUIET_CHECKPOINT_DELAY_MS);
+    timer.unref();
+    this.quiet = { checkpoint, timer };
+  }
+
+  private dropQuietCheckpoint(): void {
+    if (this.quiet) clearTimeout(this.quiet.timer);
+    this.quiet = undefined;
+  }
+
+  /** Commits the deferred checkpoint (behind any commit in flight, under the lease like every commit). */
+  private async writeQuietCheckpoint(): Promise<void> {
+    const quiet = this.quiet;
+    if (!quiet) return;
+    this.dropQuietCheckpoint();
+    const nothing: BatchOutcome = { changes: [], deadLetters: [], applied: 0, skipped: 0 };
+    try {
+      await this.batches.commit({ outcome: nothing, loaded: new Map() }, quiet.checkpoint);
+      this.options.onBatch?.({ ...nothing, events: 0, checkpoint: quiet.checkpoint.orderKey });
+    } catch (error) {
+      // Not written: the stored checkpoint stays where it was, which is only a longer replay after a restart.
       if (error instanceof LeaseLostError) this.leaseLost();
-    });
+    }
   }
 
   /** Another replica owns the projection now: write nothing more, leave the consumer to it. */

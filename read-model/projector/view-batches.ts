@@ -72,7 +72,11 @@ export class ViewBatches {
    * commit is in flight); throws if that previous commit failed.
    */
   async apply(events: RecordedEvent[], checkpoint: BatchCheckpoint): Promise<AppliedBatch> {
-    const prepared = await this.prepare(events);
+    return this.enqueue(await this.prepare(events), checkpoint);
+  }
+
+  /** apply() for a batch already prepared: queues its commit, then waits for the previous one. */
+  async enqueue(prepared: PreparedBatch, checkpoint: BatchCheckpoint): Promise<AppliedBatch> {
     const committed = this.commit(prepared, checkpoint);
     await this.previous;
     return { ...prepared, committed };

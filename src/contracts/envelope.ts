@@ -53,3 +53,8 @@ export const ORIGIN_ORDER_KEY = orderKey(0, 0);
 export function subjectFor(namespace: string, streamType: string, eventType: string): string {
   return `${namespace}.${streamType}.${eventType}`;
 }
+
+/** The event type a message's subject names (subjectFor's last token), read without decoding the body. */
+export function eventTypeOfSubject(subject: string): string {
+  return subject.slice(subject.lastIndexOf('.') + 1);
+}

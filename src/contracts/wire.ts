@@ -26,15 +26,16 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export function encodeEvent(namespace: string, event: RecordedEvent): WireMessage {
+  // A fresh header set: append, since set() would first search it for each name to replace.
   const h = natsHeaders();
-  h.set(H.position, String(event.position));
-  h.set(H.txId, event.txId);
-  h.set(H.streamId, event.streamId);
-  h.set(H.streamVersion, String(event.streamVersion));
-  h.set(H.eventType, event.type);
-  h.set(H.schemaVersion, String(event.schemaVersion));
-  if (event.metadata.correlationId) h.set(H.correlationId, event.metadata.correlationId);
-  if (event.metadata.causationId) h.set(H.causationId, event.metadata.causationId);
+  h.append(H.position, String(event.position));
+  h.append(H.txId, event.txId);
+  h.append(H.streamId, event.streamId);
+  h.append(H.streamVersion, String(event.streamVersion));
+  h.append(H.eventType, event.type);
+  h.append(H.schemaVersion, String(event.schemaVersion));
+  if (event.metadata.correlationId) h.append(H.correlationId, event.metadata.correlationId);
+  if (event.metadata.causationId) h.append(H.causationId, event.metadata.causationId);
   return {
     subject: subjectFor(namespace, event.streamType, event.type),
     msgID: event.eventId,
@@ -45,6 +46,8 @@ export function encodeEvent(namespace: string, event: RecordedEvent): WireMessag
 
 /** Decodes a message body back into a recorded event in its type's current schema. */
 export function decodeEvent(data: Uint8Array): RecordedEvent {
-  const raw = JSON.parse(decoder.decode(data)) as Omit<RecordedEvent, 'recordedAt'> & { recordedAt: string };
-  return upcast({ ...raw, recordedAt: new Date(raw.recordedAt) });
+  // Parsed into a fresh object, so the time is set in place rather than by copying every field.
+  const event = JSON.parse(decoder.decode(data)) as Omit<RecordedEvent, 'recordedAt'> & { recordedAt: string | Date };
+  event.recordedAt = new Date(event.recordedAt);
+  return upcast(event as RecordedEvent);
 }
