@@ -15,8 +15,11 @@ import { projectRoot } from '../src/paths';
 import { createViewStore } from '../read-model/view-store/create-view-store';
 import { BenchContext, databaseUrl, deleteEventStream, freshDatabase, NATS_URL, uniqueName, waitFor } from './harness';
 import { benchEnv, benchSku, jsonRequest, registerProducts } from './system';
+import { CpuShare, cpuShare, cpuUse, describeCpuShare } from './support/cpu';
 
 export const RATE = 300;
+/** Processes counted by command name: every PostgreSQL backend and the NATS server. */
+const CPU_BY_COMMAND = { postgres: 'PostgreSQL', 'nats-server': 'NATS' };
 export const WARM_UP_SECONDS = 1;
 const SKUS = 100;
 /** The view GET /inventory/{sku} reads. */
@@ -46,6 +49,8 @@ export interface VisibilityRun {
   rate: number;
   achievedRate: number;
   seconds: number;
+  /** CPU time per command of each process (PostgreSQL and NATS in all), where /proc exists. */
+  cpu?: CpuShare;
 }
 
 export interface VisibilitySystem {
@@ -78,6 +83,8 @@ export async function startVisibilitySystem(
   ctx.defer(() => deleteEventStream(namespace));
   const env = await benchEnv({ writeUrl: write.url, readUrl, namespace, env: options.env });
   const config = loadConfig(env);
+  // Whose CPU time each run reports: the system's processes, the load generator (this process), PostgreSQL, NATS.
+  const pids: Record<string, number> = { [options.inProcess ? 'converge + load generator' : 'load generator']: process.pid };
   if (options.inProcess) {
     for (const start of [startCommandApi, startRelay, startProjector, startProcessManager, startQueryApi]) {
       const piece = await start(config, ctx.logger);
@@ -87,6 +94,7 @@ export async function startVisibilitySystem(
     for (const name of ['command-api', 'relay', 'projector', 'process-manager', 'query-api']) {
       const child = spawnProcess(ctx, name, env);
       ctx.defer(() => child.stop());
+      if (child.pid) pids[name] = child.pid;
     }
     for (const port of [config.commandApiPort, config.queryApiPort]) {
       await waitFor(() => ready(`http://127.0.0.1:${port}/health/ready`), 60_000, `the API on port ${port}`, 50);
@@ -151,6 +159,7 @@ export async function startVisibilitySystem(
     const warmUp = WARM_UP_SECONDS * rate;
     const inFlight: Promise<void>[] = [];
     const failures: unknown[] = [];
+    const cpuBefore = cpuUse(pids, CPU_BY_COMMAND);
     const started = performance.now();
     for (let i = 0; i < total; i++) {
       const due = started + (i * 1000) / rate;
@@ -184,6 +193,7 @@ export async function startVisibilitySystem(
     await Promise.all(inFlight);
     if (failures.length) throw new Error(`${failures.length} commands failed, first: ${String(failures[0])}`);
     await waitFor(() => pending.size === 0, 30_000, 'every command to show in the view');
+    const cpuAfter = cpuUse(pids, CPU_BY_COMMAND);
     const measured = commands.filter((c) => c.measured);
     return {
       fromSent: percentiles(measured.map((c) => c.visibleAt! - c.sentAt)),
@@ -193,6 +203,7 @@ export async function startVisibilitySystem(
       rate,
       achievedRate: Math.round(total / issuedIn),
       seconds,
+      ...(cpuBefore && cpuAfter && { cpu: cpuShare(cpuBefore, cpuAfter, total, rate) }),
     };
   }
 
@@ -213,7 +224,8 @@ export function describeRun(run: VisibilityRun): string {
     `${run.measured} commands measured at ${run.rate}/s (${run.achievedRate}/s achieved) over ${run.seconds} s after ${WARM_UP_SECONDS} s warm-up; ` +
     `from the command's answer: p50 ${run.fromAnswer.p50.toFixed(1)} ms, p99 ${run.fromAnswer.p99.toFixed(1)} ms; ` +
     `command latency p50 ${run.commandLatency.p50.toFixed(1)} ms, p99 ${run.commandLatency.p99.toFixed(1)} ms; ` +
-    `visibility max ${run.fromSent.max.toFixed(1)} ms`
+    `visibility max ${run.fromSent.max.toFixed(1)} ms` +
+    (run.cpu ? `; ${describeCpuShare(run.cpu)} (the warm-up second's commands included)` : '')
   );
 }
 
@@ -234,7 +246,7 @@ async function ready(url: string): Promise<boolean> {
  * One process of the system as a child OS process (`node dist/src/main.js <name>`). Its warnings
  * and errors go to this process's stderr; an exit before stop() fails the benchmark's next wait.
  */
-function spawnProcess(ctx: BenchContext, name: string, env: Record<string, string>): { stop(): Promise<void> } {
+function spawnProcess(ctx: BenchContext, name: string, env: Record<string, string>): { pid?: number; stop(): Promise<void> } {
   const child: ChildProcess = fork(join(projectRoot(), 'dist', 'src', 'main.js'), [name], {
     env: { ...process.env, ...env, LOG_LEVEL: 'warn', CONVERGE_REPLICA_ID: name },
     stdio: ['ignore', 2, 2, 'ipc'],
@@ -245,6 +257,7 @@ function spawnProcess(ctx: BenchContext, name: string, env: Record<string, strin
     if (!stopping) ctx.log(`${name} exited early (code ${code}, signal ${signal})`);
   });
   return {
+    pid: child.pid,
     async stop() {
       stopping = true;
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
