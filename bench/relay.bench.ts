@@ -79,7 +79,7 @@ export const relayBenchmark: Benchmark = {
     return [
       ratioRow('relay vs raw pipelined publish', measured, 'msg/s', 0.8, '≥ 80%', [
         `${count} events per run; message body ${mean} B on average, msgID and 6-8 headers; ` +
-          `baseline publishes ${PIPELINE} at a time from one client; relay timed from start() on an empty stream to the stream's last sequence`,
+          `baseline publishes ${PIPELINE} at a time from one client; relay timed from start() on an empty stream until its cursor (moved by JetStream's acks) reaches the last event`,
       ]),
     ];
   },
