@@ -144,7 +144,11 @@ describe('Relay (PostgreSQL → JetStream)', () => {
         try {
           await client.query('BEGIN');
           await sleep(Math.random() * 3);
-          // Locks the stream first, as an append does, so versions follow commit order per stream.
+          // Writers of one stream take turns before taking a transaction id, so a stream's versions
+          // follow its transactions' ids, as Converge's appends guarantee with their version check
+          // (one that waited on a newer version writes nothing). The row lock alone would not: a
+          // writer can be given its id, lose the CPU, and reach the row after a younger one.
+          await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [streamId]);
           const { rows } = await client.query(
             `INSERT INTO streams (stream_id, stream_type, version) VALUES ($1, 'thing', $2)
              ON CONFLICT (stream_id) DO UPDATE SET version = streams.version + $2 RETURNING version`,
