@@ -24,6 +24,9 @@ import { BatchCheckpoint, ViewBatches } from './view-batches';
  */
 export const QUIET_CHECKPOINT_DELAY_MS = 250;
 
+/** The outcome of a batch that changed no document (a fresh one: callbacks may keep it). */
+const noChanges = (): BatchOutcome => ({ changes: [], deadLetters: [], applied: 0, skipped: 0 });
+
 export interface ProjectorOptions {
   projection: Projection;
   store: ViewStore;
@@ -232,7 +235,7 @@ export class Projector {
     if (!prepared || (!prepared.outcome.changes.length && !prepared.outcome.deadLetters.length)) {
       // The view already is what these events make it: it covers them as soon as the commits before land.
       this.deferCheckpoint(checkpoint);
-      const outcome = prepared?.outcome ?? { changes: [], deadLetters: [], applied: 0, skipped: 0 };
+      const outcome = prepared?.outcome ?? noChanges();
       void this.batches.flush().then(
         () => report(outcome),
         () => undefined,
@@ -291,7 +294,7 @@ export class Projector {
     const quiet = this.quiet;
     if (!quiet) return;
     this.dropQuietCheckpoint();
-    const nothing: BatchOutcome = { changes: [], deadLetters: [], applied: 0, skipped: 0 };
+    const nothing = noChanges();
     try {
       await this.batches.commit({ outcome: nothing, loaded: new Map() }, quiet.checkpoint);
       this.options.onBatch?.({ ...nothing, events: 0, checkpoint: quiet.checkpoint.orderKey });
