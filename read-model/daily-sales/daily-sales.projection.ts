@@ -20,20 +20,39 @@ const empty = (day: string): DailySalesView => ({ day, orders: 0, units: 0, reve
 
 const dayOf = (event: RecordedOrderEvent) => new Date(event.recordedAt).toISOString().slice(0, 10);
 
-/** Adds (sign 1) or takes back (sign -1) an order's lines: a counter, guarded against redelivery by the runtime. */
+/**
+ * Adds (sign 1) or takes back (sign -1) an order's lines: a counter, guarded against redelivery by the runtime.
+ * Pure, and linear only in the copy of the sku list: a day of a large catalog holds thousands of skus,
+ * so only the entries the lines touch are copied, and a new sku is put in its sorted place.
+ */
 function book(doc: DailySalesView, lines: OrderLine[], sign: 1 | -1): DailySalesView {
-  const skus = new Map(doc.skus.map((s) => [s.sku, { ...s, revenue: { ...s.revenue } }]));
+  const skus = doc.skus.slice();
   const revenue = { ...doc.revenue };
   let units = doc.units;
   for (const line of lines) {
-    const entry = skus.get(line.sku) ?? { sku: line.sku, units: 0, revenue: {} };
-    entry.units += sign * line.quantity;
-    entry.revenue[line.lineTotal.currency] = (entry.revenue[line.lineTotal.currency] ?? 0) + sign * line.lineTotal.amount;
-    revenue[line.lineTotal.currency] = (revenue[line.lineTotal.currency] ?? 0) + sign * line.lineTotal.amount;
+    const { currency, amount } = line.lineTotal;
+    const at = sortedIndex(skus, line.sku);
+    const found = skus[at]?.sku === line.sku ? skus[at] : undefined;
+    const entry = { sku: line.sku, units: (found?.units ?? 0) + sign * line.quantity, revenue: { ...found?.revenue } };
+    entry.revenue[currency] = (entry.revenue[currency] ?? 0) + sign * amount;
+    if (found) skus[at] = entry;
+    else skus.splice(at, 0, entry);
+    revenue[currency] = (revenue[currency] ?? 0) + sign * amount;
     units += sign * line.quantity;
-    skus.set(line.sku, entry);
   }
-  return { ...doc, units, revenue, skus: [...skus.values()].sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0)) };
+  return { ...doc, units, revenue, skus };
+}
+
+/** Where `sku` is, or would go, in a list sorted by sku. */
+function sortedIndex(skus: DailySalesView['skus'], sku: string): number {
+  let low = 0;
+  let high = skus.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (skus[middle].sku < sku) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 const confirmed: ProjectionHandler<RecordedOrderEvent, DailySalesView> = {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import type { OrderLine, OrderStatus, RecordedEvent } from '../../src/contracts';
 import { eventLog, givenEvents } from '../../test/support/projection-spec';
 import { DAILY_SALES, dailySalesProjection, DailySalesView } from './daily-sales.projection';
@@ -168,5 +169,44 @@ describe('daily sales projection', () => {
           ],
         }),
       });
+  });
+
+  it('books any sequence of orders as a plain sum per sku, in sku order, leaving the day it was given untouched', () => {
+    const arbitraryLine = fc
+      .record({ sku: fc.constantFrom('A', 'B', 'C', 'D', 'E', 'F'), quantity: fc.integer({ min: 1, max: 5 }), unit: fc.integer({ min: 1, max: 999 }), currency: fc.constantFrom('EUR', 'USD') })
+      .map(({ sku, quantity, unit, currency }) => line(sku, quantity, unit, currency));
+    const order = fc.record({ lines: fc.array(arbitraryLine, { minLength: 1, maxLength: 4 }), cancelled: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(order, { maxLength: 20 }), (orders) => {
+        const { confirmed, cancelled } = salesLog();
+        const events = orders.flatMap(({ lines, cancelled: takenBack }, i) => {
+          const sale = confirmed(`o${i}`, lines, mondayMorning);
+          return takenBack ? [sale, cancelled(`o${i}`, lines, 'confirmed', mondayNight)] : [sale];
+        });
+        const expected = new Map<string, { units: number; revenue: Record<string, number> }>();
+        for (const { lines, cancelled: takenBack } of orders) {
+          for (const sign of takenBack ? [1, -1] : [1]) {
+            for (const l of lines) {
+              const entry = expected.get(l.sku) ?? { units: 0, revenue: {} };
+              entry.units += sign * l.quantity;
+              entry.revenue[l.lineTotal.currency] = (entry.revenue[l.lineTotal.currency] ?? 0) + sign * l.lineTotal.amount;
+              expected.set(l.sku, entry);
+            }
+          }
+        }
+        const [handler] = dailySalesProjection.handlers.OrderConfirmed;
+        const days: DailySalesView[] = [];
+        let doc: DailySalesView | undefined;
+        for (const event of events) {
+          const frozen = doc && JSON.stringify(doc);
+          const apply = event.type === 'OrderConfirmed' ? handler.apply : dailySalesProjection.handlers.OrderCancelled[0].apply;
+          doc = (apply(doc, event) as DailySalesView | undefined) ?? doc;
+          if (frozen) expect(JSON.stringify(days[days.length - 1])).toBe(frozen);
+          days.push(doc!);
+        }
+        const skus = [...expected.keys()].sort().map((sku) => ({ sku, ...expected.get(sku)! }));
+        expect(doc?.skus ?? []).toEqual(skus);
+      }),
+    );
   });
 });
