@@ -1,4 +1,4 @@
-import fc from 'fast-check';
+import * as fc from 'fast-check';
 import type { OrderLine, OrderStatus, RecordedEvent } from '../../src/contracts';
 import { eventLog, givenEvents } from '../../test/support/projection-spec';
 import { DAILY_SALES, dailySalesProjection, DailySalesView } from './daily-sales.projection';
@@ -11,7 +11,11 @@ const line = (sku: string, quantity: number, unit: number, currency = 'EUR'): Or
   unitPrice: money(unit, currency),
   lineTotal: money(quantity * unit, currency),
 });
-const sum = (lines: OrderLine[]) => money(lines.reduce((total, l) => total + l.lineTotal.amount, 0), lines[0].lineTotal.currency);
+const sum = (lines: OrderLine[]) =>
+  money(
+    lines.reduce((total, l) => total + l.lineTotal.amount, 0),
+    lines[0].lineTotal.currency,
+  );
 
 /** Sales events for a day's orders; `on` is the day and time they are recorded. */
 function salesLog() {
@@ -173,7 +177,12 @@ describe('daily sales projection', () => {
 
   it('books any sequence of orders as a plain sum per sku, in sku order, leaving the day it was given untouched', () => {
     const arbitraryLine = fc
-      .record({ sku: fc.constantFrom('A', 'B', 'C', 'D', 'E', 'F'), quantity: fc.integer({ min: 1, max: 5 }), unit: fc.integer({ min: 1, max: 999 }), currency: fc.constantFrom('EUR', 'USD') })
+      .record({
+        sku: fc.constantFrom('A', 'B', 'C', 'D', 'E', 'F'),
+        quantity: fc.integer({ min: 1, max: 5 }),
+        unit: fc.integer({ min: 1, max: 999 }),
+        currency: fc.constantFrom('EUR', 'USD'),
+      })
       .map(({ sku, quantity, unit, currency }) => line(sku, quantity, unit, currency));
     const order = fc.record({ lines: fc.array(arbitraryLine, { minLength: 1, maxLength: 4 }), cancelled: fc.boolean() });
     fc.assert(
@@ -194,13 +203,14 @@ describe('daily sales projection', () => {
             }
           }
         }
-        const [handler] = dailySalesProjection.handlers.OrderConfirmed;
+        const [onConfirmed] = dailySalesProjection.handlers.OrderConfirmed;
+        const [onCancelled] = dailySalesProjection.handlers.OrderCancelled;
         const days: DailySalesView[] = [];
         let doc: DailySalesView | undefined;
         for (const event of events) {
           const frozen = doc && JSON.stringify(doc);
-          const apply = event.type === 'OrderConfirmed' ? handler.apply : dailySalesProjection.handlers.OrderCancelled[0].apply;
-          doc = (apply(doc, event) as DailySalesView | undefined) ?? doc;
+          const handler = event.type === 'OrderConfirmed' ? onConfirmed : onCancelled;
+          doc = (handler.apply(doc, event) as DailySalesView | undefined) ?? doc;
           if (frozen) expect(JSON.stringify(days[days.length - 1])).toBe(frozen);
           days.push(doc!);
         }
