@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { connectNats, eventStreamName } from './nats';
-import { dropDatabase } from './postgres';
+import { connectClient, dropDatabase } from './postgres';
 import { databaseUrl, isolatedSystemEnv, NATS_URL, uniqueName } from '../test/support/env';
 import { ANONYMOUS, TEST_DEV_KEY } from '../test/support/auth';
 import { eventually, http } from '../test/support/system';
@@ -92,6 +92,23 @@ describe('npm start', () => {
     console.log(`command → query visibility: ${elapsed.toFixed(1)} ms (one sample, polling every 25 ms)`);
     expect(seen.data).toEqual(expect.objectContaining({ sku: 'E2E-1', name: 'End to end', status: 'active', available: 0 }));
     expect(seen.view.position).toBeGreaterThan(0);
+  });
+
+  it("names each process's PostgreSQL connections, so pg_stat_activity tells them apart", async () => {
+    // After the registration above every process has used its pools; the relay and projector poll and hold theirs.
+    const names = async (url: string) => {
+      const client = await connectClient(url);
+      try {
+        const { rows } = await client.query<{ name: string }>(
+          'SELECT DISTINCT application_name AS name FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+        );
+        return rows.map((row) => row.name);
+      } finally {
+        await client.end();
+      }
+    };
+    expect(await names(env.DATABASE_URL)).toEqual(expect.arrayContaining(['converge command-api', 'converge relay']));
+    expect(await names(env.READ_STORE_URL)).toEqual(expect.arrayContaining(['converge projector', 'converge query-api']));
   });
 
   it('stops cleanly on Ctrl-C', async () => {

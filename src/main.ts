@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     await writeStore(() => migrate(config.databaseUrl, 'write-store', logger));
   }
   if (which === 'cluster' || which === 'all') {
-    const pool = createPool(config.databaseUrl, { max: 2 });
+    const pool = createPool(config.databaseUrl, { max: 2, clientName: 'converge seed' });
     const seeded = await writeStore(() => seedDemoCatalog(pool)).finally(() => pool.end());
     logger.info(seeded, 'demo catalog loaded');
   }

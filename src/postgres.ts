@@ -16,8 +16,17 @@ const CONNECT_TIMEOUT_MS = 5_000;
  * connection error (the caller answers 503 or retries), the broken client leaves the pool, and
  * the next checkout connects anew.
  */
-export function createPool(connectionString: string, options: PoolConfig = {}): Pool {
-  const pool = new Pool({ connectionString, max: 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, ...options });
+export function createPool(connectionString: string, options: PoolConfig & { clientName?: string } = {}): Pool {
+  const { clientName, ...config } = options;
+  const pool = new Pool({
+    connectionString,
+    max: 10,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    // pg_stat_activity tells the processes' connections apart; an application_name in the URL or PGAPPNAME wins.
+    ...(clientName && { fallback_application_name: clientName }),
+    ...config,
+  });
   // The pool listens on idle clients only: a checked-out one (a transaction between two queries)
   // would emit an unhandled 'error' and end the process. Every client gets a listener for life.
   pool.on('connect', (client) => client.on('error', ignoreConnectionError));

@@ -59,9 +59,10 @@ describe('against the MongoDB wire-protocol double', () => {
     }
   });
 
-    it('is chosen by createViewStore for mongodb:// URLs', async () => {
-    const store = await createViewStore(double.url, { database: uniqueName('cvvs') });
+    it('is chosen by createViewStore for mongodb:// URLs, and names its connections (appName) as the process asks', async () => {
+    const store = await createViewStore(double.url, { database: uniqueName('cvvs'), clientName: 'converge projector' });
     expect(store).toBeInstanceOf(MongoViewStore);
+    expect((store as unknown as { client: MongoClient }).client.options.appName).toBe('converge projector');
     await store.close();
   });
 });

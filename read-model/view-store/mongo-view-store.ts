@@ -58,9 +58,15 @@ export class MongoViewStore implements ViewStore {
   private readonly schemas = new Map<string, ViewSchema>();
   private readonly leaseRecords: MongoViewLeases;
 
-  constructor(url: string, options: Pick<ViewStoreOptions, 'maxConnections' | 'database'> = {}) {
+  constructor(url: string, options: Pick<ViewStoreOptions, 'maxConnections' | 'database' | 'clientName'> = {}) {
     // ignoreUndefined: an undefined field is left out, as JSON (and so the PostgreSQL store) does.
-    this.client = new MongoClient(url, { ignoreUndefined: true, maxPoolSize: options.maxConnections ?? 10, ...connectTimeouts(url) });
+    this.client = new MongoClient(url, {
+      ignoreUndefined: true,
+      maxPoolSize: options.maxConnections ?? 10,
+      // The URL's own appName wins, as the URL's application_name does on PostgreSQL.
+      ...(options.clientName && !/[?&]appName=/i.test(url) && { appName: options.clientName }),
+      ...connectTimeouts(url),
+    });
     this.db = this.client.db(options.database ?? databaseIn(url) ?? 'converge');
     this.leaseRecords = new MongoViewLeases(this.db);
   }

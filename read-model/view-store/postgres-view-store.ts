@@ -24,8 +24,8 @@ export class PostgresViewStore implements ViewStore {
   private readonly leaseRows: PostgresViewLeases;
   private migrated?: Promise<void>;
 
-  constructor(private readonly url: string, private readonly options: Pick<ViewStoreOptions, 'logger' | 'maxConnections'> = {}) {
-    this.pool = createPool(url, { max: options.maxConnections ?? 10 });
+  constructor(private readonly url: string, private readonly options: Pick<ViewStoreOptions, 'logger' | 'maxConnections' | 'clientName'> = {}) {
+    this.pool = createPool(url, { max: options.maxConnections ?? 10, clientName: options.clientName });
     this.leaseRows = new PostgresViewLeases(this.pool);
   }
 

@@ -170,6 +170,8 @@ export interface ViewStoreOptions {
   maxConnections?: number;
   /** MongoDB database; defaults to the one named in the URL, else "converge". */
   database?: string;
+  /** How the process names its connections (PostgreSQL application_name unless the URL sets one, MongoDB appName). */
+  clientName?: string;
 }
 
 /** Nest injection token of the ViewStore the query API reads from. */

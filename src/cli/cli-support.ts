@@ -53,8 +53,8 @@ export interface CliContext {
 export async function withContext<T>(needs: { writeStore: boolean }, use: (context: CliContext) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const logger = createLogger('converge-cli', 'warn');
-  const store = await openReadStore(config, { logger, maxConnections: 4 });
-  const pool = needs.writeStore ? createPool(config.databaseUrl, { max: 4 }) : undefined;
+  const store = await openReadStore(config, { logger, maxConnections: 4, clientName: 'converge cli' });
+  const pool = needs.writeStore ? createPool(config.databaseUrl, { max: 4, clientName: 'converge cli' }) : undefined;
   try {
     // The pool connects lazily: try it now, so a bad DATABASE_URL is named before the verb starts.
     if (pool) await reaching('write store', config.databaseUrl, () => pool.query('SELECT 1'));

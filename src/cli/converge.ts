@@ -48,7 +48,7 @@ program
   .action(async (options: { json?: boolean }) => {
     const config = loadConfig();
     await whileReaching('write store', config.databaseUrl, () => migrate(config.databaseUrl, 'write-store'));
-    const pool = createPool(config.databaseUrl, { max: 2 });
+    const pool = createPool(config.databaseUrl, { max: 2, clientName: 'converge cli' });
     try {
       const result = await seedDemoCatalog(pool);
       if (options.json) console.log(JSON.stringify(result));

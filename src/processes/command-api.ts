@@ -18,7 +18,7 @@ export async function startCommandApi(
   config: Config,
   logger: Logger,
 ): Promise<{ app: INestApplication; drain(): void; stop(): Promise<void> }> {
-  const pool = createPool(config.databaseUrl, { max: 20 });
+  const pool = createPool(config.databaseUrl, { max: 20, clientName: 'converge command-api' });
   const registry = createRegistry();
   const app = await createHttpApp(CommandApiModule.forRoot(pool, { registry }), {
     logger,

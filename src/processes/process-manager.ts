@@ -23,7 +23,7 @@ export async function startProcessManager(
   logger: Logger,
   options: { gateway?: PaymentGateway } = {},
 ): Promise<{ gateway: PaymentGateway; opsPort: number; drain(): void; stop(): Promise<void> }> {
-  const pool = createPool(config.databaseUrl, { max: 10 });
+  const pool = createPool(config.databaseUrl, { max: 10, clientName: 'converge process-manager' });
   const context = await NestFactory.createApplicationContext(ProcessManagerModule.forRoot(pool), { logger: false });
   const bus = context.get(CommandBus);
   // The simulator keeps its books in the write store, where every replica and restart finds them.
@@ -53,7 +53,7 @@ export async function startProcessManager(
   });
   const nc = await connectNats(config.natsUrl, `converge-process-manager ${config.replicaId}`, logger);
   // Replicas share the saga's durable consumer; each order's steps run under its lock.
-  const lockPool = createPool(config.databaseUrl, { max: 8 });
+  const lockPool = createPool(config.databaseUrl, { max: 8, clientName: 'converge process-manager locks' });
   const locks = new OrderLocks(lockPool, config.namespace);
   const consumer = new SagaConsumer({
     nc,

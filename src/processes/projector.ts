@@ -23,7 +23,7 @@ export async function startProjector(
   logger: Logger,
   options: { only?: string[] } = {},
 ): Promise<{ projectors: Projector[]; ownership: ProjectionOwnership; watchdog: LagWatchdog; opsPort: number; drain(): void; stop(): Promise<void> }> {
-  const store = await createViewStore(config.readStoreUrl, { logger });
+  const store = await createViewStore(config.readStoreUrl, { logger, clientName: 'converge projector' });
   // createViewStore has run the read store's migrations already.
   const nc = await connectNats(config.natsUrl, `converge-projector ${config.replicaId}`, logger).catch(async (error: unknown) => {
     // A store or NATS that went away mid-start: release the store, the caller starts afresh.

@@ -27,7 +27,7 @@ export async function startQueryApi(
   config: Config,
   logger: Logger,
 ): Promise<{ app: INestApplication; drain(): void; stop(): Promise<void> }> {
-  const store = await createViewStore(config.readStoreUrl, { logger });
+  const store = await createViewStore(config.readStoreUrl, { logger, clientName: 'converge query-api' });
   // The query API reads views it does not write: it still declares their typed fields to the store.
   try {
     for (const projection of allProjections(config)) {

@@ -29,8 +29,8 @@ export interface RunningReconciler {
 export async function startReconciler(config: Config, logger: Logger, options: { registry?: Registry; onReport?: (report: ReconcileReport) => void } = {}): Promise<RunningReconciler> {
   const registry = options.registry ?? createRegistry();
   const metrics = new ReconcilerMetrics(registry);
-  const store = await createViewStore(config.readStoreUrl, { logger, maxConnections: 2 });
-  const pool = createPool(config.databaseUrl, { max: 2 });
+  const store = await createViewStore(config.readStoreUrl, { logger, maxConnections: 2, clientName: 'converge reconciler' });
+  const pool = createPool(config.databaseUrl, { max: 2, clientName: 'converge reconciler' });
   const nc = await connectNats(config.natsUrl, 'converge-reconciler', logger);
   const { intervalMs, cycleRuns, minSlice } = config.reconciler;
   const reconciler = new Reconciler({

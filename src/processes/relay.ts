@@ -18,7 +18,7 @@ export async function startRelay(
   logger: Logger,
 ): Promise<{ relay: Relay; opsPort: number; drain(): void; stop(): Promise<void> }> {
   // One connection more than the loop needs: the scrape's lag query never waits behind a publish pass.
-  const pool = createPool(config.databaseUrl, { max: 3 });
+  const pool = createPool(config.databaseUrl, { max: 3, clientName: 'converge relay' });
   const nc = await connectNats(config.natsUrl, `converge-relay ${config.replicaId}`, logger).catch(async (error: unknown) => {
     await pool.end().catch(() => undefined);
     throw error;
