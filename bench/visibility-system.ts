@@ -159,7 +159,9 @@ export async function startVisibilitySystem(
     const warmUp = WARM_UP_SECONDS * rate;
     const inFlight: Promise<void>[] = [];
     const failures: unknown[] = [];
-    const cpuBefore = cpuUse(pids, CPU_BY_COMMAND);
+    // PostgreSQL's backends are told apart by the process they serve (each names its connections).
+    const backends = await backendsByClient(write.pool, [write.url, readUrl]);
+    const cpuBefore = cpuUse(pids, CPU_BY_COMMAND, backends);
     const started = performance.now();
     for (let i = 0; i < total; i++) {
       const due = started + (i * 1000) / rate;
@@ -193,7 +195,7 @@ export async function startVisibilitySystem(
     await Promise.all(inFlight);
     if (failures.length) throw new Error(`${failures.length} commands failed, first: ${String(failures[0])}`);
     await waitFor(() => pending.size === 0, 30_000, 'every command to show in the view');
-    const cpuAfter = cpuUse(pids, CPU_BY_COMMAND);
+    const cpuAfter = cpuUse(pids, CPU_BY_COMMAND, backends);
     const measured = commands.filter((c) => c.measured);
     return {
       fromSent: percentiles(measured.map((c) => c.visibleAt! - c.sentAt)),
@@ -266,4 +268,17 @@ function spawnProcess(ctx: BenchContext, name: string, env: Record<string, strin
       clearTimeout(killed);
     },
   };
+}
+
+/**
+ * PostgreSQL's backends that serve this system's processes on its databases, by the name each
+ * process gives its connections ("converge relay ..." → "PostgreSQL for relay"); backends that
+ * connect later, and everyone else's, stay in the plain PostgreSQL group.
+ */
+async function backendsByClient(pool: Pool, urls: string[]): Promise<Record<string, string>> {
+  const { rows } = await pool.query<{ pid: number; name: string }>(
+    "SELECT pid, application_name AS name FROM pg_stat_activity WHERE application_name LIKE 'converge %' AND datname = ANY($1)",
+    [urls.map((url) => decodeURIComponent(new URL(url).pathname.slice(1)))],
+  );
+  return Object.fromEntries(rows.map((row) => [String(row.pid), `PostgreSQL for ${row.name.split(' ')[1]}`]));
 }

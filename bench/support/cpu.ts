@@ -19,9 +19,14 @@ export interface CpuShare {
  * CPU time used so far by the given processes, and by every process whose command name is a
  * key of `byCommand` (e.g. all of PostgreSQL's backends), read from /proc. Undefined where
  * there is no /proc. Processes that exited since an earlier reading are missing from the later
- * one, so a difference undercounts short-lived processes.
+ * one, so a difference undercounts short-lived processes. `byPid` puts single processes of
+ * those (e.g. the backends serving one client) in a group of their own.
  */
-export function cpuUse(pids: Record<string, number>, byCommand: Record<string, string>): CpuUse | undefined {
+export function cpuUse(
+  pids: Record<string, number>,
+  byCommand: Record<string, string>,
+  byPid: Record<string, string> = {},
+): CpuUse | undefined {
   if (!existsSync('/proc/self/stat')) return undefined;
   const used: CpuUse = {};
   const add = (group: string, pid: number | string) => {
@@ -32,7 +37,7 @@ export function cpuUse(pids: Record<string, number>, byCommand: Record<string, s
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const group = byCommand[readOr(`/proc/${entry}/comm`, '').trim()];
-    if (group) add(group, entry);
+    if (group) add(byPid[entry] ?? group, entry);
   }
   return used;
 }
