@@ -128,7 +128,13 @@ export async function startTestSystem(
       else await dropDatabase(readUrl);
     },
   };
-  for (const piece of options.pieces ?? ['command-api', 'relay', 'projector', 'process-manager', 'query-api']) await system.start(piece);
+  try {
+    for (const piece of options.pieces ?? ['command-api', 'relay', 'projector', 'process-manager', 'query-api']) await system.start(piece);
+  } catch (error) {
+    // The pieces already running would keep the test run from ever exiting.
+    await system.dispose().catch(() => undefined);
+    throw error;
+  }
   return system;
 }
 
