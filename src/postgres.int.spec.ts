@@ -1,5 +1,5 @@
 import { createPool } from './postgres';
-import { databaseUrl, PG_BASE_URL } from '../test/support/env';
+import { PG_BASE_URL } from '../test/support/env';
 
 const nameOf = async (url: string, clientName?: string) => {
   const pool = createPool(url, { max: 1, clientName });
@@ -11,7 +11,7 @@ const nameOf = async (url: string, clientName?: string) => {
 };
 
 describe('createPool', () => {
-  const url = databaseUrl(new URL(PG_BASE_URL).pathname.slice(1) || 'postgres');
+  const url = PG_BASE_URL;
 
   it('names its connections after the process, so operators can tell them apart in pg_stat_activity', async () => {
     expect(await nameOf(url, 'converge relay')).toBe('converge relay');
