@@ -43,6 +43,8 @@ export interface Percentiles {
 export interface VisibilityRun {
   /** From sending the command to the view's checkpoint covering it. */
   fromSent: Percentiles;
+  /** Those times, one per measured command (to pool runs). */
+  visibility: number[];
   fromAnswer: Percentiles;
   commandLatency: Percentiles;
   measured: number;
@@ -197,8 +199,10 @@ export async function startVisibilitySystem(
     await waitFor(() => pending.size === 0, 30_000, 'every command to show in the view');
     const cpuAfter = cpuUse(pids, CPU_BY_COMMAND, backends);
     const measured = commands.filter((c) => c.measured);
+    const visibility = measured.map((c) => c.visibleAt! - c.sentAt);
     return {
-      fromSent: percentiles(measured.map((c) => c.visibleAt! - c.sentAt)),
+      fromSent: percentiles(visibility),
+      visibility,
       fromAnswer: percentiles(measured.map((c) => c.visibleAt! - c.answeredAt!)),
       commandLatency: percentiles(measured.map((c) => c.answeredAt! - c.sentAt)),
       measured: measured.length,
@@ -231,7 +235,7 @@ export function describeRun(run: VisibilityRun): string {
   );
 }
 
-function percentiles(values: number[]): Percentiles {
+export function percentiles(values: number[]): Percentiles {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
   return { p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] };
