@@ -9,7 +9,7 @@ import { startProcessManager } from '../src/processes/process-manager';
 import { startProjector } from '../src/processes/projector';
 import { startQueryApi } from '../src/processes/query-api';
 import { startRelay } from '../src/processes/relay';
-import { dropDatabase } from '../src/postgres';
+import { databaseName, dropDatabase } from '../src/postgres';
 import { loadConfig } from '../src/config';
 import { projectRoot } from '../src/paths';
 import { createViewStore } from '../read-model/view-store/create-view-store';
@@ -282,7 +282,7 @@ function spawnProcess(ctx: BenchContext, name: string, env: Record<string, strin
 async function backendsByClient(pool: Pool, urls: string[]): Promise<Record<string, string>> {
   const { rows } = await pool.query<{ pid: number; name: string }>(
     "SELECT pid, application_name AS name FROM pg_stat_activity WHERE application_name LIKE 'converge %' AND datname = ANY($1)",
-    [urls.map((url) => decodeURIComponent(new URL(url).pathname.slice(1)))],
+    [urls.map(databaseName)],
   );
   return Object.fromEntries(rows.map((row) => [String(row.pid), `PostgreSQL for ${row.name.split(' ')[1]}`]));
 }

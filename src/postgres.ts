@@ -45,10 +45,15 @@ export async function connectClient(connectionString: string): Promise<Client> {
 /** The error also rejects whatever query was running on the client: that caller handles it. */
 function ignoreConnectionError(): void {}
 
+/** The database a postgres:// URL names (empty when it names none). */
+export function databaseName(connectionString: string): string {
+  return decodeURIComponent(new URL(connectionString).pathname.slice(1));
+}
+
 /** Creates the database named in the URL if it does not exist (developer machines, tests). */
 export async function ensureDatabase(connectionString: string): Promise<void> {
   const url = new URL(connectionString);
-  const name = decodeURIComponent(url.pathname.slice(1));
+  const name = databaseName(connectionString);
   if (!name) throw new Error(`no database name in ${redact(connectionString)}`);
   url.pathname = '/postgres';
   const admin = await connectClient(url.toString());
@@ -67,7 +72,7 @@ export async function ensureDatabase(connectionString: string): Promise<void> {
 
 export async function dropDatabase(connectionString: string): Promise<void> {
   const url = new URL(connectionString);
-  const name = decodeURIComponent(url.pathname.slice(1));
+  const name = databaseName(connectionString);
   url.pathname = '/postgres';
   const admin = await connectClient(url.toString());
   try {
@@ -95,7 +100,7 @@ export async function migrate(connectionString: string, set: 'write-store' | 're
  */
 async function withMigrationLock<T>(connectionString: string, work: () => Promise<T>): Promise<T> {
   const url = new URL(connectionString);
-  const name = decodeURIComponent(url.pathname.slice(1));
+  const name = databaseName(connectionString);
   url.pathname = '/postgres';
   const lock = await connectClient(url.toString());
   try {
