@@ -3,7 +3,7 @@ import { databaseUrl, freshDatabase, PG_BASE_URL, TestDatabase, uniqueName } fro
 import { dropDatabase } from '../../src/postgres';
 import { orderKey } from '../../src/contracts/envelope';
 import { createViewStore, UnsupportedReadStoreError } from './create-view-store';
-import { PostgresViewStore } from './postgres-view-store';
+import { PostgresViewStore, PreparedStatements } from './postgres-view-store';
 import { viewStoreConformance } from '../../test/support/view-store-conformance';
 
 viewStoreConformance('PostgreSQL', async () => {
@@ -83,12 +83,57 @@ describe('PostgresViewStore', () => {
     try {
       await store.commit({ projection: 'bulk', changes, checkpoint: { orderKey: orderKey(1, 500), position: 500, eventRecordedAt: null, pending: 0 } });
       // One round trip: an upsert per collection and the checkpoint as CTEs of one statement.
-      expect(query.mock.calls.map(([sql]) => String(sql).trim().split(/\s+/)[0])).toEqual(['WITH']);
+      const texts = query.mock.calls.map(([sql]) => (typeof sql === 'string' ? sql : (sql as { text: string }).text));
+      expect(texts.map((text) => text.trim().split(/\s+/)[0])).toEqual(['WITH']);
     } finally {
       query.mockRestore();
     }
     expect(await store.count('bulk_a')).toBe(250);
     expect(await store.count('bulk_b')).toBe(250);
+  });
+
+  it('prepares a batch load and commit once per connection, and they keep working across a rebuild swap', async () => {
+    // One connection, so each statement runs again on the session that prepared it.
+    const single = new PostgresViewStore(db.url, { maxConnections: 1 });
+    const checkpoint = (n: number) => ({ orderKey: orderKey(1, n), position: n, eventRecordedAt: null, pending: 0 });
+    const change = (collection: string, id: string, v: string, n: number) => ({ collection, id, doc: { v }, applied: orderKey(1, n) });
+    try {
+      await single.ensureCollection({ collection: 'swapped', fields: {} });
+      const query = jest.spyOn(Client.prototype, 'query');
+      try {
+        for (const n of [1, 2]) {
+          await single.getMany('swapped', ['a']);
+          await single.commit({ projection: 'swapped', changes: [change('swapped', `d${n}`, 'old', n)], checkpoint: checkpoint(n) });
+        }
+        const names = query.mock.calls.map(([config]) => (typeof config === 'string' ? undefined : (config as { name?: string }).name));
+        // load, commit, load, commit: the same two names, so the session parsed and planned each once.
+        expect(names).toEqual([names[0], names[1], names[0], names[1]]);
+        expect(names[0]).not.toEqual(names[1]);
+        expect(names[0]).toEqual(expect.any(String));
+        expect(names[1]).toEqual(expect.any(String));
+      } finally {
+        query.mockRestore();
+      }
+      // A rebuild fills a shadow and renames it over the live table, which the prepared statements name.
+      await single.ensureCollection({ collection: 'swapped_shadow', fields: {} });
+      await single.commit({ projection: 'shadow', changes: [change('swapped_shadow', 'd1', 'new', 3)], checkpoint: checkpoint(3) });
+      await single.renameCollection('swapped_shadow', 'swapped');
+      expect([...(await single.getMany('swapped', ['d1', 'd2'])).values()].map((d) => [d.id, d.doc])).toEqual([['d1', { v: 'new' }]]);
+      await single.commit({ projection: 'swapped', changes: [change('swapped', 'd3', 'after', 4)], checkpoint: checkpoint(4) });
+      expect([...(await single.getMany('swapped', ['d1', 'd2', 'd3'])).keys()].sort()).toEqual(['d1', 'd3']);
+    } finally {
+      await single.close();
+    }
+  });
+
+  it('names at most a bounded number of statement shapes (rebuild shadows have unique names)', () => {
+    const statements = new PreparedStatements(2);
+    const [a, b, c] = ['SELECT 1', 'SELECT 2', 'SELECT 3'].map((text) => statements.prepared(text));
+    expect(a.name).toEqual(expect.any(String));
+    expect(b.name).toEqual(expect.any(String));
+    expect(a.name).not.toEqual(b.name);
+    expect(statements.prepared('SELECT 1')).toEqual(a);
+    expect(c).toEqual({ text: 'SELECT 3' });
   });
 
   it('commits atomically: a failing batch leaves neither view changes nor the checkpoint', async () => {
