@@ -260,11 +260,14 @@ export class Projector {
   private handledAfterCheckpoint(messages: JsMsg[], lastEvent: RecordedEvent): RecordedEvent[] {
     const { handlers } = this.options.projection;
     const events: RecordedEvent[] = [];
+    // Messages come in stream order, which is the log's order: once one is past the checkpoint, so is every later one.
+    let pastCheckpoint = false;
     for (let i = 0; i < messages.length; i++) {
       const message = messages[i];
       if (!Object.hasOwn(handlers, eventTypeOfSubject(message.subject))) continue;
       const event = i === messages.length - 1 ? lastEvent : decodeEvent(message.data);
-      if (orderKey(event.txId, event.position) > this.checkpointKey) events.push(event);
+      pastCheckpoint ||= orderKey(event.txId, event.position) > this.checkpointKey;
+      if (pastCheckpoint) events.push(event);
     }
     return events;
   }
