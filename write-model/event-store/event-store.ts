@@ -247,12 +247,15 @@ export class EventStore {
    * this first; an answer of no cannot skip anything, it only means there is nothing to publish yet.
    */
   async hasEventsAfter(after: { txId: string; position: number }): Promise<boolean> {
-    const { rows } = await this.pool.query<{ found: boolean }>({
+    // Not EXISTS (...): a prepared statement is planned generically after five runs, and the
+    // generic plan of that EXISTS scans the whole table when nothing comes after (the idle case).
+    // The first row in the relay's order can only be read from the index.
+    const { rows } = await this.pool.query({
       name: 'has-events-after',
-      text: 'SELECT EXISTS (SELECT 1 FROM events WHERE (tx_id, position) > ($1::text::xid8, $2::bigint)) AS found',
+      text: 'SELECT 1 FROM events WHERE (tx_id, position) > ($1::text::xid8, $2::bigint) ORDER BY tx_id, position LIMIT 1',
       values: [after.txId, after.position],
     });
-    return rows[0].found;
+    return rows.length > 0;
   }
 
   /**

@@ -51,6 +51,11 @@ interface TailRow {
  * For each stream, its snapshot of the requested version and the events after it, in one
  * statement (one MVCC snapshot, so the two always fit together). Snapshot rows carry the
  * state in `data` and their last event's place in the event columns.
+ *
+ * Both lookups are lateral subqueries kept apart from the join (OFFSET 0), so every plan reads
+ * each wanted stream through its index. Joined plainly, the generic plan PostgreSQL switches a
+ * prepared statement to after five runs hash-joined the whole events table: while the log was
+ * small that plan looked cheapest and stayed, and every command then read the entire log.
  */
 export async function readTails(
   pool: Pool,
@@ -62,7 +67,9 @@ export async function readTails(
     text: `WITH wanted AS (
              SELECT * FROM unnest($1::text[], $2::int[]) AS w(stream_id, snapshot_version)
            ), usable AS (
-             SELECT s.* FROM wanted w JOIN snapshots s ON s.stream_id = w.stream_id AND s.snapshot_version = w.snapshot_version
+             SELECT s.* FROM wanted w CROSS JOIN LATERAL (
+               SELECT * FROM snapshots s WHERE s.stream_id = w.stream_id AND s.snapshot_version = w.snapshot_version OFFSET 0
+             ) AS s
            )
            SELECT ${SNAPSHOT} AS kind, stream_id, stream_version, state AS data, last_position AS position,
                   last_tx_id::text AS tx_id, last_recorded_at AS recorded_at, snapshot_version,
@@ -76,6 +83,7 @@ export async function readTails(
                SELECT * FROM events
                 WHERE events.stream_id = w.stream_id
                   AND events.stream_version > coalesce((SELECT u.stream_version FROM usable u WHERE u.stream_id = w.stream_id), 0)
+               OFFSET 0
              ) AS e
            ORDER BY stream_id, kind, stream_version`,
     values: [requests.map((r) => r.streamId), requests.map((r) => r.snapshotVersion ?? null)],
