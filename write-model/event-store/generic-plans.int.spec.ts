@@ -6,8 +6,8 @@ import { EventStore } from './event-store';
 const metadata = { correlationId: 'generic-plans' };
 
 /**
- * The statements that run for every command (read-tails) and every idle poll of the relay
- * (has-events-after) are prepared, and PostgreSQL switches a prepared statement to a generic
+ * The statements that run for every command (read-tails) and every poll of the relay
+ * (has-events-after, read-all-after) are prepared, and PostgreSQL switches a prepared statement to a generic
  * plan after five runs when that plan looks no dearer. Whichever plan it caches, they must
  * read through the indexes: a plan that scans the events table makes every command or poll
  * cost as much as the whole log. Here every plan is generic (plan_cache_mode), and the table's
@@ -63,7 +63,7 @@ describe('prepared event-store reads under a generic plan', () => {
     expect(await eventScans()).toBe(before);
   });
 
-  it('answers the relay idle probe through the index, with nothing and with something after', async () => {
+  it("answers the relay's idle probe and reads its next batch through the index", async () => {
     const { rows } = await db.pool.query<{ tx: string; position: number }>(
       'SELECT tx_id::text AS tx, position FROM events ORDER BY tx_id DESC, position DESC LIMIT 1',
     );
@@ -72,6 +72,10 @@ describe('prepared event-store reads under a generic plan', () => {
     for (let i = 0; i < 8; i++) {
       expect(await store.hasEventsAfter(head)).toBe(false);
       expect(await store.hasEventsAfter({ txId: head.txId, position: head.position - 1 })).toBe(true);
+      expect(await store.readAllAfter(head, 100)).toEqual([]);
+      expect((await store.readAllAfter({ txId: head.txId, position: head.position - 3 }, 100)).map((e) => e.position)).toEqual(
+        [2, 1, 0].map((back) => head.position - back),
+      );
     }
     expect(await eventScans()).toBe(before);
   });
