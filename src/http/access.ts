@@ -2,7 +2,7 @@ import { applyDecorators, CanActivate, createParamDecorator, ExecutionContext, I
 import { Reflector } from '@nestjs/core';
 import { ApiExtension } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { AuthenticationError, Authenticator } from '../identity/authenticator';
+import { AuthenticationError, Authenticator, IdentityUnavailableError } from '../identity/authenticator';
 import { Identity, OPERATORS, Role, ROLES, STAFF } from '../identity/roles';
 import { guardRoles, ROUTE_ACCESS, RouteKey } from '../identity/route-access';
 import { problemType, ProblemException } from './problem';
@@ -60,6 +60,14 @@ export class AccessGuard implements CanActivate {
     try {
       identity = await this.authenticator.identify(req.headers.authorization);
     } catch (error) {
+      if (error instanceof IdentityUnavailableError) {
+        throw new ProblemException({
+          type: problemType('unavailable'),
+          title: 'Service unavailable',
+          status: 503,
+          detail: `${error.message}; retry later`,
+        });
+      }
       if (!(error instanceof AuthenticationError)) throw error;
       res.setHeader(
         'WWW-Authenticate',

@@ -1,7 +1,7 @@
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AuthenticationError, Authenticator } from './authenticator';
+import { AuthenticationError, Authenticator, IdentityUnavailableError } from './authenticator';
 
 /** Production mode against a JWKS served over real HTTP, as an OIDC provider serves it. */
 describe('Authenticator with a JWKS', () => {
@@ -54,5 +54,25 @@ describe('Authenticator with a JWKS', () => {
     expect(await refusal(auth.identify(`Bearer ${await sign({ roles: ['admin'] }, { expiresIn: -60 })}`))).toMatch(/expired/);
     expect(await refusal(auth.identify(`Bearer ${await sign({ roles: ['admin'] }, { kid: 'other' })}`))).toMatch(/no key/);
     expect(await refusal(auth.identify(`Bearer ${await sign({ roles: ['root'] })}`))).toMatch(/no known role/);
+  });
+
+  it('tells an unreachable provider (unavailable) from a bad token (unauthenticated)', async () => {
+    // A port nothing listens on: the key set cannot be fetched at all.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const unreachable = new Authenticator({
+      jwksUrl: `http://127.0.0.1:${port}/jwks.json`,
+      issuer,
+      audience,
+      devKey: '',
+      roleClaim: 'roles',
+    });
+    const error = await unreachable.identify(`Bearer ${await sign({ roles: ['admin'] })}`).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IdentityUnavailableError);
+    expect((error as IdentityUnavailableError).message).toMatch(/ECONNREFUSED/);
+    // A malformed header is judged without the provider: still 401.
+    expect(await refusal(unreachable.identify('Bearer nonsense'))).toMatch(/Bearer <JWT>/);
   });
 });

@@ -29,6 +29,21 @@ export class AuthenticationError extends Error {
   }
 }
 
+/**
+ * The identity provider's key set could not be fetched (unreachable, timed out, not 200, not a
+ * key set): no token can be judged, so the request is refused as unavailable (503), not as
+ * unauthenticated. A client told 401 would drop a token that may be perfectly good.
+ */
+export class IdentityUnavailableError extends Error {
+  override name = 'IdentityUnavailableError';
+  constructor(
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`the identity provider's key set cannot be fetched (${reason})`, options);
+  }
+}
+
 /** Verifies bearer tokens: against the JWKS in production, the development secret otherwise. */
 export class Authenticator {
   private readonly key: Uint8Array | JWTVerifyGetKey;
@@ -50,7 +65,10 @@ export class Authenticator {
     }
   }
 
-  /** The identity an `Authorization` header proves; AuthenticationError when it proves none. */
+  /**
+   * The identity an `Authorization` header proves; AuthenticationError when it proves none,
+   * IdentityUnavailableError when the provider's keys cannot be had to tell.
+   */
   async identify(authorization: string | undefined): Promise<Identity> {
     if (!authorization) throw new AuthenticationError('a bearer token is required', 'invalid_request');
     const match = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i.exec(authorization.trim());
@@ -68,6 +86,8 @@ export class Authenticator {
           ? (await jwtVerify(match[1], this.key, { ...options, algorithms: ['HS256'] })).payload
           : (await jwtVerify(match[1], this.key, options)).payload;
     } catch (error) {
+      const unavailable = this.mode === 'jwks' ? keySetFailure(error) : undefined;
+      if (unavailable) throw new IdentityUnavailableError(unavailable, { cause: error });
       throw new AuthenticationError(reason(error), 'invalid_token');
     }
     const subject = payload.sub;
@@ -79,6 +99,20 @@ export class Authenticator {
     if (!role) throw new AuthenticationError(`the token carries no known role in "${this.settings.roleClaim}"`, 'invalid_token');
     return { subject, role };
   }
+}
+
+/**
+ * Why fetching the key set failed, or undefined when the error is about the token. jose throws
+ * its generic JOSEError only when the key set's response is not 200 or not JSON, JWKSTimeout and
+ * JWKSInvalid for the rest; anything that is not a JOSEError comes from the request itself
+ * (ECONNREFUSED, a name that does not resolve).
+ */
+function keySetFailure(error: unknown): string | undefined {
+  if (error instanceof errors.JWKSTimeout) return 'timed out';
+  if (error instanceof errors.JWKSInvalid) return 'the response is not a JSON Web Key Set';
+  if (error instanceof errors.JOSEError) return error.code === errors.JOSEError.code ? error.message : undefined;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
 }
 
 function reason(error: unknown): string {
