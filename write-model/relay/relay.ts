@@ -136,11 +136,12 @@ export class Relay {
     // The client drops what is sent while it redials, so publishing now would only time out.
     if (!this.connected) throw new Error('NATS is disconnected');
     if (this.resyncNeeded) await this.resync();
-    // Idle, the relay polls every few milliseconds: it probes for a new event before paying for
-    // the horizon (about half a millisecond of PostgreSQL time a call).
+    // Caught up (the last read found less than a batch), the relay probes for a new event before
+    // paying for the horizon (about half a millisecond of PostgreSQL time a call): one index probe
+    // that cannot skip anything, since an answer of no only means there is nothing to read yet.
     const quiet = this.idle && !this.prefetched && !(await this.store.hasEventsAfter(this.cursor!));
     const events = quiet ? [] : await this.read(this.cursor!);
-    this.idle = events.length === 0;
+    this.idle = events.length < this.batchSize;
     if (!events.length) {
       await this.verifyTail();
       return 0;
