@@ -69,8 +69,14 @@ const MAX_ATTEMPTS = 100;
 /** The part of the event store this class uses: the seam an in-memory fake fills in unit specs. */
 export type AggregateEvents = Pick<EventStore, 'readTails' | 'readStream' | 'saveSnapshot' | 'append' | 'storedOutcome'>;
 
-/** Events a load may fold past the latest snapshot before it saves a new one. */
-export const SNAPSHOT_EVERY = 100;
+/**
+ * Events a load may fold past the latest snapshot before it saves a new one. Every load reads,
+ * parses and folds the tail, so the tail's length is paid on every command while a snapshot is
+ * written once per this many events: on streams of 120-300 stock events a receipt cost about
+ * 0.50 ms of PostgreSQL and 0.37 ms of Node CPU with 20, against 0.71 and 0.70 with 100 (10
+ * gained nothing more; side script, six rounds each).
+ */
+export const SNAPSHOT_EVERY = 20;
 
 /**
  * Load → decide → append, retried on a lost optimistic race (re-deciding against the new
