@@ -137,7 +137,8 @@ export class Relay {
     if (!this.connected) throw new Error('NATS is disconnected');
     if (this.resyncNeeded) await this.resync();
     // Caught up (the last read found less than a batch), the relay probes for a new event before
-    // paying for the horizon (about half a millisecond of PostgreSQL time a call): one index probe
+    // paying for the horizon (pg_locks and every appender's activity, about twice the probe's
+    // PostgreSQL time): one index probe
     // that cannot skip anything, since an answer of no only means there is nothing to read yet.
     const quiet = this.idle && !this.prefetched && !(await this.store.hasEventsAfter(this.cursor!));
     const events = quiet ? [] : await this.read(this.cursor!);
