@@ -50,13 +50,18 @@ export function databaseName(connectionString: string): string {
   return decodeURIComponent(new URL(connectionString).pathname.slice(1));
 }
 
+/** A client on the same server's `postgres` database, for work on the database the URL names (which may not exist). */
+function connectToServer(connectionString: string): Promise<Client> {
+  const url = new URL(connectionString);
+  url.pathname = '/postgres';
+  return connectClient(url.toString());
+}
+
 /** Creates the database named in the URL if it does not exist (developer machines, tests). */
 export async function ensureDatabase(connectionString: string): Promise<void> {
-  const url = new URL(connectionString);
   const name = databaseName(connectionString);
   if (!name) throw new Error(`no database name in ${redact(connectionString)}`);
-  url.pathname = '/postgres';
-  const admin = await connectClient(url.toString());
+  const admin = await connectToServer(connectionString);
   try {
     const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (!rowCount) {
@@ -71,10 +76,8 @@ export async function ensureDatabase(connectionString: string): Promise<void> {
 }
 
 export async function dropDatabase(connectionString: string): Promise<void> {
-  const url = new URL(connectionString);
   const name = databaseName(connectionString);
-  url.pathname = '/postgres';
-  const admin = await connectClient(url.toString());
+  const admin = await connectToServer(connectionString);
   try {
     await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
   } finally {
@@ -99,10 +102,8 @@ export async function migrate(connectionString: string, set: 'write-store' | 're
  * yet), keyed by the target database's name, while `work` runs. A lost connection releases it.
  */
 async function withMigrationLock<T>(connectionString: string, work: () => Promise<T>): Promise<T> {
-  const url = new URL(connectionString);
   const name = databaseName(connectionString);
-  url.pathname = '/postgres';
-  const lock = await connectClient(url.toString());
+  const lock = await connectToServer(connectionString);
   try {
     await lock.query(`SELECT pg_advisory_lock(hashtext('converge migrations: ' || $1))`, [name]);
     return await work();
