@@ -83,8 +83,8 @@ export class Relay {
   private connected = true;
   private connectionEvents?: AsyncIterable<Status>;
   private prefetched?: { after: RelayCursor; events: Promise<RecordedEvent[]> };
-  /** The last pass found nothing to publish. */
-  private idle = false;
+  /** The last read found less than a batch: the next pass probes before paying for the horizon. */
+  private caughtUp = false;
   private readonly metrics: RelayCollector;
 
   constructor(private readonly options: RelayOptions) {
@@ -140,9 +140,9 @@ export class Relay {
     // paying for the horizon (pg_locks and every appender's activity, about twice the probe's
     // PostgreSQL time): one index probe
     // that cannot skip anything, since an answer of no only means there is nothing to read yet.
-    const quiet = this.idle && !this.prefetched && !(await this.store.hasEventsAfter(this.cursor!));
+    const quiet = this.caughtUp && !this.prefetched && !(await this.store.hasEventsAfter(this.cursor!));
     const events = quiet ? [] : await this.read(this.cursor!);
-    this.idle = events.length < this.batchSize;
+    this.caughtUp = events.length < this.batchSize;
     if (!events.length) {
       await this.verifyTail();
       return 0;
