@@ -130,4 +130,40 @@ describe('request logs and correlation', () => {
     );
     expect(line).toEqual(expect.objectContaining({ orderId: placed.body.id, reason: 'stock_unavailable' }));
   });
+
+  it("the payment step carries it too: every event of the order and the payment worker's log lines", async () => {
+    const id = 'order-log-2';
+    const product = await http('POST', `${system.commandUrl}/products`, {
+      sku: 'LOG-2',
+      name: 'Paid',
+      price: { amount: 100, currency: 'EUR' },
+    });
+    expect(product.status).toBe(201);
+    expect((await http('POST', `${system.commandUrl}/inventory/LOG-2/receipts`, { quantity: 5 })).status).toBe(200);
+    // tok_flaky: the gateway answers "unavailable" twice first, which the payment worker logs before it retries.
+    const placed = await http(
+      'POST',
+      `${system.commandUrl}/orders`,
+      { customerId: 'c-log', lines: [{ sku: 'LOG-2', quantity: 1 }], paymentToken: 'tok_flaky' },
+      { 'X-Correlation-Id': id },
+    );
+    expect(placed.status).toBe(201);
+    const orderId = placed.body.id as string;
+    const events = await eventually(
+      async () => {
+        const { rows } = await system.writePool.query<{ type: string; correlation: string }>(
+          `SELECT event_type AS type, metadata->>'correlationId' AS correlation FROM events WHERE stream_id = $1 ORDER BY stream_version`,
+          [`order-${orderId}`],
+        );
+        return rows.some((row) => row.type === 'OrderConfirmed') ? rows : undefined;
+      },
+      45_000,
+      'the order to be confirmed',
+    );
+    expect(events.map((event) => event.type)).toEqual(expect.arrayContaining(['OrderPlaced', 'OrderPaymentAuthorized', 'OrderConfirmed']));
+    expect(events.filter((event) => event.correlation !== id)).toEqual([]);
+    const retries = saga.lines.filter((l) => l.orderId === orderId && l.msg === 'payment attempt failed, will retry');
+    expect(retries.length).toBeGreaterThan(0);
+    expect(retries.filter((l) => l.correlationId !== id)).toEqual([]);
+  });
 });

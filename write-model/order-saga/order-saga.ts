@@ -116,7 +116,10 @@ export class OrderSaga {
     const order = await this.order(event.data.orderId);
     // The clock starts when the saga starts the step, so a lagging consumer does not eat the customer's time.
     const deadline = new Date(Date.now() + this.deps.paymentDeadlineMs);
-    await this.deps.sagas.startAuthorization(order.orderId, order.paymentToken, order.total, deadline);
+    await this.deps.sagas.startAuthorization(order.orderId, order.paymentToken, order.total, deadline, {
+      correlationId: event.metadata.correlationId,
+      causationId: event.eventId,
+    });
   }
 
   /** Releases every line and refunds a payment that went through: the one place compensation happens. */

@@ -1,5 +1,5 @@
 import type { CommandBus } from '@nestjs/cqrs';
-import type { Logger } from '../../src/logger';
+import { type Logger, logContext } from '../../src/logger';
 import { AdvanceOrder } from '../orders/orders.commands';
 import { AuthorizationResult, PaymentGateway, PaymentTimeoutError, PaymentUnavailableError } from '../payments/payment-gateway';
 import type { CommandContext } from '../shared/aggregate-store';
@@ -86,11 +86,14 @@ export class PaymentWorker {
 
   /** Runs one step on its own; when it ends, its slot frees and the loop looks for more. */
   private track(step: PaymentStep): void {
-    const work: Promise<void> = this.attempt(step)
-      .catch((error: unknown) => {
-        // Its lease runs out and it is claimed again: every call in it is idempotent.
-        this.options.logger.warn({ err: error, orderId: step.orderId }, 'payment step failed; retried when its lease ends');
-      })
+    // Its log lines carry the correlation id of the request that placed the order, like the saga's others.
+    const work: Promise<void> = logContext
+      .run({ correlationId: correlationOf(step) }, () =>
+        this.attempt(step).catch((error: unknown) => {
+          // Its lease runs out and it is claimed again: every call in it is idempotent.
+          this.options.logger.warn({ err: error, orderId: step.orderId }, 'payment step failed; retried when its lease ends');
+        }),
+      )
       .finally(() => {
         this.inFlight.delete(work);
         this.wakeUp?.();
@@ -142,8 +145,8 @@ export class PaymentWorker {
   private async advance(step: PaymentStep, name: string, command: AdvanceOrder['command']): Promise<boolean> {
     const key = `payment:${step.orderId}/${name}`;
     const context: CommandContext = {
-      correlationId: step.orderId,
-      causationId: `order-saga:${step.orderId}`,
+      correlationId: correlationOf(step),
+      causationId: step.cause?.causationId ?? `order-saga:${step.orderId}`,
       actor: 'order-saga',
       actorRole: 'service',
       idempotency: { scope: 'order-saga', key, requestHash: key },
@@ -157,4 +160,9 @@ export class PaymentWorker {
       return false;
     }
   }
+}
+
+/** The request that placed the order; the order id for a step started before steps recorded it. */
+function correlationOf(step: PaymentStep): string {
+  return step.cause?.correlationId ?? step.orderId;
 }

@@ -10,6 +10,13 @@ export interface PaymentStep {
   amount: Money;
   deadline: Date;
   attempts: number;
+  /** The request that placed the order and the event that started the step (absent on steps older than both). */
+  cause?: PaymentCause;
+}
+
+export interface PaymentCause {
+  correlationId: string;
+  causationId: string;
 }
 
 /** A row of order_sagas as the queries below return it. */
@@ -20,6 +27,22 @@ interface SagaRow {
   amount: Money;
   deadline: Date;
   attempts: number;
+  correlation_id: string | null;
+  causation_id: string | null;
+}
+
+const STEP_COLUMNS = 'order_id, status, payment_token, amount, deadline, attempts, correlation_id, causation_id';
+
+function stepOf(r: SagaRow): PaymentStep {
+  return {
+    orderId: r.order_id,
+    status: r.status,
+    paymentToken: r.payment_token,
+    amount: r.amount,
+    deadline: r.deadline,
+    attempts: r.attempts,
+    ...(r.correlation_id !== null && { cause: { correlationId: r.correlation_id, causationId: r.causation_id ?? r.order_id } }),
+  };
 }
 
 /** The order saga's state in PostgreSQL: short transactions only, never held across a gateway call. */
@@ -27,11 +50,11 @@ export class SagaStore {
   constructor(private readonly pool: Pool) {}
 
   /** Starts the payment step once per order; a redelivered event finds it started. */
-  async startAuthorization(orderId: string, paymentToken: string, amount: Money, deadline: Date): Promise<void> {
+  async startAuthorization(orderId: string, paymentToken: string, amount: Money, deadline: Date, cause: PaymentCause): Promise<void> {
     await this.pool.query(
-      `INSERT INTO order_sagas (order_id, status, payment_token, amount, deadline, next_attempt_at)
-       VALUES ($1, 'authorizing', $2, $3, $4, now()) ON CONFLICT (order_id) DO NOTHING`,
-      [orderId, paymentToken, JSON.stringify(amount), deadline],
+      `INSERT INTO order_sagas (order_id, status, payment_token, amount, deadline, next_attempt_at, correlation_id, causation_id)
+       VALUES ($1, 'authorizing', $2, $3, $4, now(), $5, $6) ON CONFLICT (order_id) DO NOTHING`,
+      [orderId, paymentToken, JSON.stringify(amount), deadline, cause.correlationId, cause.causationId],
     );
   }
 
@@ -45,17 +68,10 @@ export class SagaStore {
        WHERE order_id IN (
          SELECT order_id FROM order_sagas WHERE status = 'authorizing' AND next_attempt_at <= now()
          ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING order_id, status, payment_token, amount, deadline, attempts`,
+       RETURNING ${STEP_COLUMNS}`,
       [limit, leaseMs],
     );
-    return rows.map((r) => ({
-      orderId: r.order_id,
-      status: r.status,
-      paymentToken: r.payment_token,
-      amount: r.amount,
-      deadline: r.deadline,
-      attempts: r.attempts,
-    }));
+    return rows.map(stepOf);
   }
 
   async retryAt(orderId: string, at: Date, error: string): Promise<void> {
@@ -70,12 +86,8 @@ export class SagaStore {
   }
 
   async get(orderId: string): Promise<PaymentStep | undefined> {
-    const { rows } = await this.pool.query<SagaRow>(
-      'SELECT order_id, status, payment_token, amount, deadline, attempts FROM order_sagas WHERE order_id = $1',
-      [orderId],
-    );
-    const r = rows[0];
-    return r && { orderId: r.order_id, status: r.status, paymentToken: r.payment_token, amount: r.amount, deadline: r.deadline, attempts: r.attempts };
+    const { rows } = await this.pool.query<SagaRow>(`SELECT ${STEP_COLUMNS} FROM order_sagas WHERE order_id = $1`, [orderId]);
+    return rows[0] && stepOf(rows[0]);
   }
 
   /** Orders whose payment step is still open. */
