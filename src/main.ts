@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Config, ConfigError, loadConfig } from './config';
 import { defaultSubject, DEMO_CUSTOMER, mintDevToken } from './identity/authenticator';
+import { OpsServer, startWaitingOpsServer } from './http/ops-server';
 import { createLogger } from './logger';
 import { createPool, migrate, redact } from './postgres';
 import { startCommandApi } from './processes/command-api';
@@ -52,6 +53,16 @@ async function main(): Promise<void> {
     if (connectionFailure(error) === undefined) throw error;
     logger.warn({ err: error }, 'a dependency went away under a background task; it retries');
   });
+  const run = (name: ProcessName) => which === 'all' || which === name;
+  // The background processes answer their probes from the first moment (live, not ready) while they wait for their dependencies.
+  const ops = new Map<ProcessName, OpsServer>();
+  const opsPorts: [ProcessName, number][] = [
+    ['relay', config.ops.relayPort],
+    ['projector', config.ops.projectorPort],
+    ['process-manager', config.ops.processManagerPort],
+    ['reconciler', config.reconciler.port],
+  ];
+  for (const [name, port] of opsPorts) if (run(name)) ops.set(name, await startWaitingOpsServer(port, logger));
   // A dependency that is down at start-up is waited for (said every few seconds), never a reason to exit.
   const writeStore = <T>(start: () => Promise<T>) => untilReachable('write store', config.databaseUrl, start, logger);
   const readStore = <T>(start: () => Promise<T>) => untilReachable('read store', config.readStoreUrl, start, logger);
@@ -75,14 +86,19 @@ async function main(): Promise<void> {
     // The development key exists before the children start (they would race to create it), and the banner shows tokens.
     return runSupervisor(config, logger, __filename, await demoTokens(config));
   }
-  const run = (name: ProcessName) => which === 'all' || which === name;
   if (run('command-api')) started.push(await writeStore(() => startCommandApi(config, logger.child({ process: 'command-api' }))));
-  if (run('relay')) started.push(await writeStore(() => startRelay(config, logger.child({ process: 'relay' }))));
-  if (run('projector')) started.push(await readStore(() => startProjector(config, logger.child({ process: 'projector' }))));
+  if (run('relay')) started.push(await writeStore(() => startRelay(config, logger.child({ process: 'relay' }), { ops: ops.get('relay') })));
+  if (run('projector'))
+    started.push(await readStore(() => startProjector(config, logger.child({ process: 'projector' }), { ops: ops.get('projector') })));
   if (run('process-manager'))
-    started.push(await writeStore(() => startProcessManager(config, logger.child({ process: 'process-manager' }))));
+    started.push(
+      await writeStore(() =>
+        startProcessManager(config, logger.child({ process: 'process-manager' }), { ops: ops.get('process-manager') }),
+      ),
+    );
   if (run('query-api')) started.push(await readStore(() => startQueryApi(config, logger.child({ process: 'query-api' }))));
-  if (run('reconciler')) started.push(await readStore(() => startReconciler(config, logger.child({ process: 'reconciler' }))));
+  if (run('reconciler'))
+    started.push(await readStore(() => startReconciler(config, logger.child({ process: 'reconciler' }), { ops: ops.get('reconciler') })));
   process.off('SIGINT', whileStarting);
   process.off('SIGTERM', whileStarting);
 

@@ -72,6 +72,18 @@ describe('processes ride out PostgreSQL, NATS and Redis being killed and restart
     await eventually(async () => processes.every((p) => p.output().includes('still trying')), 30_000, 'every process to say it waits');
     expectAllRunning(processes);
     expect(processes.map((p) => p.output()).join('\n')).not.toMatch(/failed to start|Unhandled/);
+    // Meanwhile the background processes answer their probes on their ops ports: live, not ready.
+    for (const url of systems().flatMap((system) => Object.values(system.opsUrls))) {
+      const live = await http('GET', `${url}/health/live`);
+      expect({ url, status: live.status, body: live.body as unknown }).toEqual({ url, status: 200, body: { status: 'live' } });
+      const ready = await http('GET', `${url}/health/ready`);
+      expect({ url, status: ready.status, contentType: ready.contentType }).toEqual({
+        url,
+        status: 503,
+        contentType: 'application/problem+json',
+      });
+      expect(ready.body.error).toEqual({ starting: { status: 'down', message: 'starting: waiting for its dependencies' } });
+    }
 
     await pg.start();
     // The APIs need no NATS to serve (the all-in-one process starts its pieces in turn: its query API comes after the relay's NATS).

@@ -11,7 +11,7 @@ import { PaymentSimulator } from '../../write-model/payments/payment-simulator';
 import { ProcessManagerModule } from '../../write-model/process-manager.module';
 import { AggregateStore } from '../../write-model/shared/aggregate-store';
 import type { Config } from '../config';
-import { startOpsServer } from '../http/ops-server';
+import { OpsServer, opsServerFor } from '../http/ops-server';
 import type { Logger } from '../logger';
 import { createRegistry } from '../metrics';
 import { connectNats } from '../nats';
@@ -21,7 +21,7 @@ import { createPool } from '../postgres';
 export async function startProcessManager(
   config: Config,
   logger: Logger,
-  options: { gateway?: PaymentGateway } = {},
+  options: { gateway?: PaymentGateway; ops?: OpsServer } = {},
 ): Promise<{ gateway: PaymentGateway; opsPort: number; drain(): void; stop(): Promise<void> }> {
   const pool = createPool(config.databaseUrl, { max: 10, clientName: 'converge process-manager' });
   const context = await NestFactory.createApplicationContext(ProcessManagerModule.forRoot(pool), { logger: false });
@@ -74,7 +74,7 @@ export async function startProcessManager(
     throw error;
   }
   worker.start();
-  const ops = await startOpsServer({
+  const ops = await opsServerFor(options.ops, {
     port: config.ops.processManagerPort,
     registry,
     logger,

@@ -8,7 +8,7 @@ import { allProjections } from '../../read-model/projections';
 import { createViewStore } from '../../read-model/view-store/create-view-store';
 import { LeaseLostError } from '../../read-model/view-store/view-store';
 import type { Config } from '../config';
-import { startOpsServer } from '../http/ops-server';
+import { OpsServer, opsServerFor } from '../http/ops-server';
 import type { Logger } from '../logger';
 import { createRegistry } from '../metrics';
 import { connectNats } from '../nats';
@@ -21,7 +21,7 @@ import { connectNats } from '../nats';
 export async function startProjector(
   config: Config,
   logger: Logger,
-  options: { only?: string[] } = {},
+  options: { only?: string[]; ops?: OpsServer } = {},
 ): Promise<{ projectors: Projector[]; ownership: ProjectionOwnership; watchdog: LagWatchdog; opsPort: number; drain(): void; stop(): Promise<void> }> {
   const store = await createViewStore(config.readStoreUrl, { logger, clientName: 'converge projector' });
   // createViewStore has run the read store's migrations already.
@@ -98,7 +98,7 @@ export async function startProjector(
     logger: logger.child({ component: 'lag-watchdog' }),
   });
   watchdog.start();
-  const ops = await startOpsServer({
+  const ops = await opsServerFor(options.ops, {
     port: config.ops.projectorPort,
     registry,
     logger,

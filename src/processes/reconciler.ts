@@ -6,7 +6,7 @@ import { ReconcilerMetrics } from '../../read-model/reconciler/reconciler-metric
 import { createViewStore } from '../../read-model/view-store/create-view-store';
 import { PostgresEventLog } from '../../write-model/event-store/postgres-event-log';
 import type { Config } from '../config';
-import { startOpsServer } from '../http/ops-server';
+import { OpsServer, opsServerFor } from '../http/ops-server';
 import type { Logger } from '../logger';
 import { createRegistry } from '../metrics';
 import { CheckpointNotice, checkpointSubject, connectNats } from '../nats';
@@ -26,7 +26,7 @@ export interface RunningReconciler {
  * the event log and repairs what differs (read-model/reconciler), stores the run's report in
  * the read store for `converge status` and the status page, and tells read caches what it repaired.
  */
-export async function startReconciler(config: Config, logger: Logger, options: { registry?: Registry; onReport?: (report: ReconcileReport) => void } = {}): Promise<RunningReconciler> {
+export async function startReconciler(config: Config, logger: Logger, options: { registry?: Registry; onReport?: (report: ReconcileReport) => void; ops?: OpsServer } = {}): Promise<RunningReconciler> {
   const registry = options.registry ?? createRegistry();
   const metrics = new ReconcilerMetrics(registry);
   const store = await createViewStore(config.readStoreUrl, { logger, maxConnections: 2, clientName: 'converge reconciler' });
@@ -84,7 +84,7 @@ export async function startReconciler(config: Config, logger: Logger, options: {
     logger.info('RECONCILE_INTERVAL is 0: the reconciler does not run (converge verify checks on demand)');
   }
 
-  const server = await startOpsServer({
+  const server = await opsServerFor(options.ops, {
     port: config.reconciler.port,
     registry,
     logger,

@@ -2,7 +2,7 @@ import { RelayLease } from '../../write-model/leases/relay-lease';
 import { Relay } from '../../write-model/relay/relay';
 import { relayMetrics } from '../../write-model/relay/relay-metrics';
 import type { Config } from '../config';
-import { startOpsServer } from '../http/ops-server';
+import { OpsServer, opsServerFor } from '../http/ops-server';
 import type { Logger } from '../logger';
 import { createRegistry } from '../metrics';
 import { connectNats } from '../nats';
@@ -16,6 +16,7 @@ import { createPool } from '../postgres';
 export async function startRelay(
   config: Config,
   logger: Logger,
+  options: { ops?: OpsServer } = {},
 ): Promise<{ relay: Relay; opsPort: number; drain(): void; stop(): Promise<void> }> {
   // One connection more than the loop needs: the scrape's lag query never waits behind a publish pass.
   const pool = createPool(config.databaseUrl, { max: 3, clientName: 'converge relay' });
@@ -59,7 +60,7 @@ export async function startRelay(
     }
   };
   const serving = serve();
-  const ops = await startOpsServer({
+  const ops = await opsServerFor(options.ops, {
     port: config.ops.relayPort,
     registry,
     logger,
