@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { cleanEnv, port, str, makeValidator, EnvError } from 'envalid';
+import proxyaddr from 'proxy-addr';
 import type { IdentitySettings } from './identity/authenticator';
 import { DEV_KEY_PATTERN } from './identity/dev-key';
 
@@ -50,6 +51,22 @@ const origins = makeValidator<string[]>((value) => {
     .filter(Boolean);
   const bad = list.filter((o) => o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o));
   if (bad.length) throw new EnvError(`must be "*" or origins such as https://shop.example.com (not ${bad.join(', ')})`);
+  return list;
+});
+
+/** The proxies whose X-Forwarded-For is believed: addresses, CIDR ranges, or loopback / linklocal / uniquelocal. */
+const trustedProxies = makeValidator<string[]>((value) => {
+  const list = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  try {
+    proxyaddr.compile(list);
+  } catch (error) {
+    throw new EnvError(
+      `must be addresses or CIDR ranges, or loopback, linklocal, uniquelocal, comma-separated (${(error as Error).message})`,
+    );
+  }
   return list;
 });
 
@@ -139,6 +156,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       CORS_ORIGINS: origins({ default: [], desc: 'comma-separated origins allowed cross-origin calls (empty: none)' }),
       RATE_LIMIT_REQUESTS: count({ default: 1_200, desc: 'requests per client address per window on each API (0: off)' }),
       RATE_LIMIT_WINDOW_SECONDS: positive({ default: 60 }),
+      TRUST_PROXY: trustedProxies({
+        default: [],
+        desc: 'proxies in front of the APIs (addresses, CIDR ranges, loopback, ...): rate limits count the client they forward for',
+      }),
       // Payments (issue 11): each step runs on its own; this bounds how many call the gateway at once.
       PAYMENT_CONCURRENCY: positive({ default: 32, desc: 'payment steps a process manager runs at once, each independently' }),
 
@@ -193,7 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     edge: {
       host: raw.HOST,
       corsOrigins: raw.CORS_ORIGINS,
-      rateLimit: { requests: raw.RATE_LIMIT_REQUESTS, windowSeconds: raw.RATE_LIMIT_WINDOW_SECONDS },
+      rateLimit: { requests: raw.RATE_LIMIT_REQUESTS, windowSeconds: raw.RATE_LIMIT_WINDOW_SECONDS, trustProxy: raw.TRUST_PROXY },
     },
     reconciler: {
       intervalMs: raw.RECONCILE_INTERVAL,

@@ -45,6 +45,8 @@ describe('configuration', () => {
     ['AUTH_DEV_KEY', 'short', /AUTH_DEV_KEY: must be at least 43 base64url characters/],
     ['CORS_ORIGINS', 'shop.example.com', /CORS_ORIGINS: must be "\*" or origins/],
     ['RATE_LIMIT_REQUESTS', '-5', /RATE_LIMIT_REQUESTS: must be a non-negative integer/],
+    ['TRUST_PROXY', 'the-load-balancer', /TRUST_PROXY: must be addresses or CIDR ranges.*invalid IP address: the-load-balancer/],
+    ['TRUST_PROXY', '10.0.0.0/33', /TRUST_PROXY: must be addresses or CIDR ranges/],
   ])('stops start-up on a bad %s (%p), naming it', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);
@@ -56,9 +58,10 @@ describe('configuration', () => {
       AUTH_ISSUER: 'https://id.example.com/',
       AUTH_AUDIENCE: 'converge-api',
       CORS_ORIGINS: 'https://shop.example.com, https://admin.example.com',
+      TRUST_PROXY: 'loopback, 10.0.0.0/8, 192.0.2.10',
     });
     expect(config.identity).toEqual(expect.objectContaining({ jwksUrl: 'https://id.example.com/.well-known/jwks.json', issuer: 'https://id.example.com/', audience: 'converge-api', roleClaim: 'role' }));
-    expect(config.edge).toEqual({ host: '0.0.0.0', corsOrigins: ['https://shop.example.com', 'https://admin.example.com'], rateLimit: { requests: 1200, windowSeconds: 60 } });
+    expect(config.edge).toEqual({ host: '0.0.0.0', corsOrigins: ['https://shop.example.com', 'https://admin.example.com'], rateLimit: { requests: 1200, windowSeconds: 60, trustProxy: ['loopback', '10.0.0.0/8', '192.0.2.10'] } });
   });
 
   it('accepts postgresql:// write stores and a comma-separated list of NATS servers', () => {

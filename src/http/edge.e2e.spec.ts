@@ -283,7 +283,42 @@ describe('CORS and rate limiting, when configured', () => {
     expect(limited).toBeDefined();
     expect(limited!.contentType).toMatch(PROBLEM);
     expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Without TRUST_PROXY a forwarded-for header changes nothing: a client cannot name itself anew.
+    const forged = await http('GET', `${system.queryUrl}/products/NOPE-x`, undefined, {
+      authorization: ANONYMOUS,
+      'x-forwarded-for': '203.0.113.99',
+    });
+    expect(forged.status).toBe(429);
     // The other API counts on its own.
     expect((await http('GET', `${system.commandUrl}/health/live`)).status).toBe(200);
+  });
+});
+
+describe('rate limiting behind a trusted proxy (TRUST_PROXY)', () => {
+  let system: TestSystem;
+
+  beforeAll(async () => {
+    // The test's requests come from 127.0.0.1, standing in for a load balancer on the loopback.
+    system = await startTestSystem({
+      pieces: ['query-api'],
+      env: { TRUST_PROXY: 'loopback', RATE_LIMIT_REQUESTS: '5', RATE_LIMIT_WINDOW_SECONDS: '60', HOST: '127.0.0.1' },
+    });
+  });
+  afterAll(() => system?.dispose());
+
+  const from = (client: string) =>
+    http('GET', `${system.queryUrl}/products/NOPE`, undefined, { authorization: ANONYMOUS, 'x-forwarded-for': client });
+
+  it('counts each client the proxy forwards for on its own, not the proxy', async () => {
+    const first: number[] = [];
+    for (let i = 0; i < 7; i++) first.push((await from('203.0.113.1')).status);
+    expect(first.slice(0, 5).filter((status) => status === 429)).toEqual([]);
+    expect(first.slice(5)).toEqual([429, 429]);
+    // Another client behind the same proxy still has its whole allowance.
+    const second: number[] = [];
+    for (let i = 0; i < 5; i++) second.push((await from('203.0.113.2')).status);
+    expect(second.filter((status) => status === 429)).toEqual([]);
+    // A client that forwards a forged address of its own is counted by the address the proxy saw (the rightmost untrusted).
+    expect((await from('198.51.100.7, 203.0.113.1')).status).toBe(429);
   });
 });

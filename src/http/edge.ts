@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import proxyaddr from 'proxy-addr';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { problemType, sendProblem } from './problem';
 
@@ -72,6 +73,19 @@ export interface RateLimit {
   /** Requests per client address per window; 0 turns limiting off. */
   requests: number;
   windowSeconds: number;
+  /**
+   * The proxies in front of the API (TRUST_PROXY): a request from one of them is counted against
+   * the client X-Forwarded-For names, read from the right up to the first address not trusted.
+   * Empty: the connecting address, whatever the header says (a client could forge it).
+   */
+  trustProxy?: string[];
+}
+
+/** The address a request is counted against: the connecting one, or the client behind trusted proxies. */
+export function clientAddress(trustProxy: string[] = []): (req: IncomingMessage) => string {
+  if (!trustProxy.length) return (req) => req.socket.remoteAddress ?? 'unknown';
+  const trusted = proxyaddr.compile(trustProxy);
+  return (req) => proxyaddr(req, trusted);
 }
 
 /**
@@ -94,13 +108,14 @@ export function guardServer(server: Server, rateLimit: RateLimit): void {
   });
   if (rateLimit.requests === 0) return;
   const limiter = new RateLimiterMemory({ points: rateLimit.requests, duration: rateLimit.windowSeconds });
+  const client = clientAddress(rateLimit.trustProxy);
   const handlers = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
   server.removeAllListeners('request');
   const next = (req: IncomingMessage, res: ServerResponse) => {
     for (const handler of handlers) handler(req, res);
   };
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    limiter.consume(req.socket.remoteAddress ?? 'unknown').then(
+    limiter.consume(client(req)).then(
       () => next(req, res),
       (refused: { msBeforeNext?: number }) => tooMany(req, res, Math.max(1, Math.ceil((refused.msBeforeNext ?? 1000) / 1000))),
     );
