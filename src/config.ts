@@ -152,6 +152,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       AUTH_AUDIENCE: str({ default: '', desc: 'the accepted `aud` (development: converge)' }),
       AUTH_DEV_KEY: devKey({ default: '', desc: 'development signing secret (base64url, ≥ 32 bytes); empty: .converge/dev-signing-key' }),
       AUTH_ROLE_CLAIM: str({ default: 'role', desc: 'the token claim that carries the role' }),
+      AUTH_JWKS_CACHE_MAX_AGE: duration({ default: 600_000, desc: "how long the provider's keys are used before they are fetched again" }),
+      AUTH_JWKS_STALE_IF_ERROR: duration({
+        default: 3_600_000,
+        desc: 'how long past that the last keys still verify tokens while the provider cannot be reached (0: not at all)',
+      }),
       HOST: str({ default: '0.0.0.0', desc: 'the interface the two APIs bind' }),
       CORS_ORIGINS: origins({ default: [], desc: 'comma-separated origins allowed cross-origin calls (empty: none)' }),
       RATE_LIMIT_REQUESTS: count({ default: 1_200, desc: 'requests per client address per window on each API (0: off)' }),
@@ -257,6 +262,8 @@ function identitySettings(raw: {
   AUTH_AUDIENCE: string;
   AUTH_DEV_KEY: string;
   AUTH_ROLE_CLAIM: string;
+  AUTH_JWKS_CACHE_MAX_AGE: number;
+  AUTH_JWKS_STALE_IF_ERROR: number;
 }): IdentitySettings {
   if (raw.AUTH_JWKS_URL && (!raw.AUTH_ISSUER || !raw.AUTH_AUDIENCE)) {
     throw new ConfigError('Invalid configuration:\n  AUTH_ISSUER, AUTH_AUDIENCE: required with AUTH_JWKS_URL');
@@ -267,6 +274,8 @@ function identitySettings(raw: {
     audience: raw.AUTH_AUDIENCE,
     devKey: raw.AUTH_DEV_KEY,
     roleClaim: raw.AUTH_ROLE_CLAIM,
+    jwksCacheMaxAgeMs: raw.AUTH_JWKS_CACHE_MAX_AGE,
+    jwksStaleIfErrorMs: raw.AUTH_JWKS_STALE_IF_ERROR,
   };
 }
 

@@ -1,5 +1,6 @@
-import { createRemoteJWKSet, errors, jwtVerify, JWTVerifyGetKey, SignJWT } from 'jose';
+import { errors, jwtVerify, JWTVerifyGetKey, SignJWT } from 'jose';
 import { developmentKey } from './dev-key';
+import { keySetFailure, remoteKeySet } from './key-set';
 import { Identity, isRole, Role } from './roles';
 
 /** The identity settings of src/config.ts. */
@@ -12,7 +13,14 @@ export interface IdentitySettings {
   devKey: string;
   /** The claim that holds the role (a string, or an array of which the first known role counts). */
   roleClaim: string;
+  /** How long the provider's keys are used before they are fetched again (default 10 minutes). */
+  jwksCacheMaxAgeMs?: number;
+  /** How long past that the last keys still verify tokens while the provider cannot be reached (default 1 hour; 0: not at all). */
+  jwksStaleIfErrorMs?: number;
 }
+
+export const JWKS_CACHE_MAX_AGE_MS = 10 * 60_000;
+export const JWKS_STALE_IF_ERROR_MS = 60 * 60_000;
 
 export const DEV_ISSUER = 'converge-dev';
 export const DEV_AUDIENCE = 'converge';
@@ -54,7 +62,10 @@ export class Authenticator {
   constructor(private readonly settings: IdentitySettings) {
     if (settings.jwksUrl) {
       this.mode = 'jwks';
-      this.key = createRemoteJWKSet(new URL(settings.jwksUrl));
+      this.key = remoteKeySet(new URL(settings.jwksUrl), {
+        cacheMaxAgeMs: settings.jwksCacheMaxAgeMs ?? JWKS_CACHE_MAX_AGE_MS,
+        staleIfErrorMs: settings.jwksStaleIfErrorMs ?? JWKS_STALE_IF_ERROR_MS,
+      });
       this.issuer = settings.issuer;
       this.audience = settings.audience;
     } else {
@@ -99,20 +110,6 @@ export class Authenticator {
     if (!role) throw new AuthenticationError(`the token carries no known role in "${this.settings.roleClaim}"`, 'invalid_token');
     return { subject, role };
   }
-}
-
-/**
- * Why fetching the key set failed, or undefined when the error is about the token. jose throws
- * its generic JOSEError only when the key set's response is not 200 or not JSON, JWKSTimeout and
- * JWKSInvalid for the rest; anything that is not a JOSEError comes from the request itself
- * (ECONNREFUSED, a name that does not resolve).
- */
-function keySetFailure(error: unknown): string | undefined {
-  if (error instanceof errors.JWKSTimeout) return 'timed out';
-  if (error instanceof errors.JWKSInvalid) return 'the response is not a JSON Web Key Set';
-  if (error instanceof errors.JOSEError) return error.code === errors.JOSEError.code ? error.message : undefined;
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
 }
 
 function reason(error: unknown): string {

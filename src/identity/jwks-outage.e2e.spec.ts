@@ -1,5 +1,6 @@
 import { exportJWK, generateKeyPair, KeyLike, SignJWT } from 'jose';
 import { createServer, Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import { http, startTestSystem, TestSystem } from '../../test/support/system';
 
@@ -81,5 +82,87 @@ describe('an identity provider that cannot serve its key set', () => {
     const refused = await http('POST', `${system.commandUrl}/products`, { sku: 'MUG-2' }, { authorization: `Bearer ${forged}` });
     expect(refused.status).toBe(401);
     expect(refused.headers.get('www-authenticate')).toMatch(/invalid_token/);
+  });
+});
+
+/**
+ * Keys kept in use while the provider fails (AUTH_JWKS_STALE_IF_ERROR): past their age the
+ * keys are fetched again, and while that fails the last ones still verify tokens for the stale
+ * window; after it, 503 until the provider answers. Short windows here: 1 s and 3 s.
+ */
+describe('an identity provider outage within the stale window', () => {
+  const issuer = 'https://id.example.com/';
+  const audience = 'converge-api';
+  let provider: Server;
+  let up = true;
+  let fetches = 0;
+  let system: TestSystem;
+  let served: KeyLike;
+  let unknown: KeyLike;
+
+  beforeAll(async () => {
+    const keys = await generateKeyPair('ES256');
+    served = keys.privateKey;
+    unknown = (await generateKeyPair('ES256')).privateKey;
+    const jwk = { ...(await exportJWK(keys.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+    provider = createServer((_, res) => {
+      fetches += 1;
+      if (up) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
+      else res.writeHead(503).end();
+    });
+    await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
+    system = await startTestSystem({
+      pieces: ['command-api'],
+      env: {
+        AUTH_JWKS_URL: `http://127.0.0.1:${(provider.address() as AddressInfo).port}/jwks.json`,
+        AUTH_ISSUER: issuer,
+        AUTH_AUDIENCE: audience,
+        AUTH_JWKS_CACHE_MAX_AGE: '1s',
+        AUTH_JWKS_STALE_IF_ERROR: '3s',
+      },
+    });
+  });
+  afterAll(async () => {
+    await system?.dispose();
+    await new Promise((resolve) => provider.close(resolve));
+  });
+
+  const register = async (sku: string, key = served, kid = 'k1') => {
+    const token = await new SignJWT({ role: 'catalog' })
+      .setProtectedHeader({ alg: 'ES256', kid })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setSubject('catalog-clerk')
+      .setExpirationTime(Math.floor(Date.now() / 1000) + 300)
+      .sign(key);
+    return http(
+      'POST',
+      `${system.commandUrl}/products`,
+      { sku, name: 'Mug', price: { amount: 1299, currency: 'EUR' } },
+      { authorization: `Bearer ${token}` },
+    );
+  };
+  const until = (at: number) => sleep(Math.max(0, at - Date.now()));
+
+  it('verifies tokens with the last keys until the window ends, then answers 503 until the provider is back', async () => {
+    expect((await register('STALE-1')).status).toBe(201);
+    // The keys were fetched before this moment: they are past their age 1 s later, and out of the window 3 s after that.
+    const fetched = Date.now();
+    up = false;
+    const asked = fetches;
+    await until(fetched + 1_300);
+    expect((await register('STALE-2')).status).toBe(201);
+    expect(fetches).toBeGreaterThan(asked);
+    // A key the provider may have added meanwhile: the token can be neither accepted nor refused.
+    const other = await register('STALE-X', unknown, 'k2');
+    expect(other.status).toBe(503);
+    await until(fetched + 4_500);
+    const after = await register('STALE-3');
+    expect(after.status).toBe(503);
+    expect(after.body.detail).toMatch(/identity provider/);
+    up = true;
+    expect((await register('STALE-3')).status).toBe(201);
+    const { rows } = await system.writePool.query<{ stream_id: string }>('SELECT stream_id FROM events ORDER BY position');
+    expect(rows.map((row) => row.stream_id)).toEqual(['product-STALE-1', 'product-STALE-2', 'product-STALE-3']);
   });
 });
