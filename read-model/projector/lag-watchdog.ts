@@ -14,6 +14,14 @@ export interface LagWatchdogOptions {
   webhookUrl?: string;
   logger: Logger;
   intervalMs?: number;
+  /**
+   * Whether this replica is the one that announces (logs and POSTs) alerts: every projector
+   * replica watches every projection, and only the holder of the watchdog's lease speaks, so one
+   * lagging projection is one alert however many replicas run. Asked once per round; when it
+   * cannot say (the read store is away) this replica announces: a duplicate over a silence.
+   * Default: always.
+   */
+  announces?: () => Promise<boolean>;
 }
 
 /** The JSON body of a webhook call. */
@@ -48,6 +56,7 @@ export class LagWatchdog {
   private readonly watches = new Map<string, Watch>();
   private timer?: NodeJS.Timeout;
   private sampling?: Promise<void>;
+  private announcing = true;
 
   constructor(private readonly options: LagWatchdogOptions) {
     for (const name of options.projections) this.watches.set(name, { alerted: false, progressAt: Date.now() });
@@ -97,6 +106,10 @@ export class LagWatchdog {
 
   /** One look at every projection (exposed so tests and the first readiness answer need not wait a tick). */
   async sample(): Promise<void> {
+    this.announcing = await (this.options.announces?.() ?? Promise.resolve(true)).catch((error: unknown) => {
+      this.options.logger.debug({ err: error }, 'watchdog lease not checked; announcing');
+      return true;
+    });
     for (const [name, watch] of this.watches) {
       let lag: ProjectionLag | undefined;
       try {
@@ -118,7 +131,9 @@ export class LagWatchdog {
     if (above) {
       watch.aboveSince ??= now;
       if (!watch.alerted && now - watch.aboveSince >= forMs) {
+        // A replica that does not announce keeps the same state, so that on taking over it neither repeats nor misses the recovery.
         watch.alerted = true;
+        if (!this.announcing) return;
         const alert = this.alert('firing', name, lag, watch.aboveSince, now);
         logger.warn(
           alert,
@@ -128,7 +143,7 @@ export class LagWatchdog {
       }
       return;
     }
-    if (watch.alerted && lag) {
+    if (watch.alerted && lag && this.announcing) {
       const alert = this.alert('resolved', name, lag, watch.aboveSince!, now);
       logger.info(alert, `projection ${name} caught up (lag ${lag.seconds.toFixed(1)} s)`);
       void this.post(alert);

@@ -41,6 +41,31 @@ describe('LagWatchdog', () => {
     expect(logger.warn).toHaveBeenCalledTimes(1);
   });
 
+  it('a replica without the watchdog lease keeps quiet, and announces when it cannot tell (the store is away)', async () => {
+    let announces: () => Promise<boolean> = () => Promise.resolve(false);
+    watchdog = new LagWatchdog({
+      projections: ['order-summary'],
+      measure: () => Promise.resolve(lag),
+      thresholdSeconds: 10,
+      forMs: 0,
+      stuckAfterMs: 3_000,
+      logger: logger as unknown as Logger,
+      announces: () => announces(),
+    });
+    await at(0, behind(20));
+    await at(1, behind(21));
+    expect(logger.warn).not.toHaveBeenCalled();
+    // It has seen the alert fire: taking over, it does not repeat it, and announces the recovery.
+    announces = () => Promise.reject(new Error('read store away'));
+    await at(2, behind(22));
+    expect(logger.warn).not.toHaveBeenCalled();
+    await at(3, { events: 0, seconds: 0, acknowledged: 9 });
+    expect(logger.info).toHaveBeenCalledTimes(1);
+    expect(logger.info.mock.calls[0][0]).toEqual(expect.objectContaining({ status: 'resolved' }));
+    await at(4, behind(30));
+    expect(logger.warn).toHaveBeenCalledTimes(1);
+  });
+
   it('a lag that dips under the threshold restarts the clock: no alert for a flapping view', async () => {
     for (const t of [0, 1, 2, 3, 4]) await at(t, behind(15, t));
     await at(4.5, behind(5, 5));

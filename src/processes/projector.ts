@@ -6,12 +6,16 @@ import { Projector } from '../../read-model/projector/projector';
 import { projectorMetrics } from '../../read-model/projector/projector-metrics';
 import { allProjections } from '../../read-model/projections';
 import { createViewStore } from '../../read-model/view-store/create-view-store';
+import { SoleLease } from '../../read-model/view-store/sole-lease';
 import { LeaseLostError } from '../../read-model/view-store/view-store';
 import type { Config } from '../config';
 import { OpsServer, opsServerFor } from '../http/ops-server';
 import type { Logger } from '../logger';
 import { createRegistry } from '../metrics';
 import { connectNats } from '../nats';
+
+/** The read-store lease whose holder announces the lag watchdog's alerts. */
+export const WATCHDOG_LEASE = 'projector-lag-watchdog';
 
 /**
  * The projector process: one durable consumer per projection, writing the read store, and its
@@ -88,6 +92,8 @@ export async function startProjector(
   }
   // Lag is measured on the durable consumers, whichever replica owns them, so every replica's watchdog sees the same.
   const probe = new ProjectionLagProbe(nc, config.namespace);
+  // Only the holder of this lease announces alerts: one alert per lagging projection, not one per replica.
+  const alerting = new SoleLease(store, WATCHDOG_LEASE, owner, config.projectorLeaseTtlMs);
   const watchdog = new LagWatchdog({
     projections: projections.map((p) => p.name),
     measure: (projection) => probe.measure(projection),
@@ -96,6 +102,7 @@ export async function startProjector(
     stuckAfterMs: config.ops.stuckAfterMs,
     webhookUrl: config.ops.alertWebhookUrl,
     logger: logger.child({ component: 'lag-watchdog' }),
+    announces: () => alerting.held(),
   });
   watchdog.start();
   const ops = await opsServerFor(options.ops, {
@@ -116,6 +123,7 @@ export async function startProjector(
     async stop() {
       await ops.close();
       await watchdog.stop();
+      await alerting.release();
       await ownership.stop();
       await nc.drain().catch(() => undefined);
       await store.close();
