@@ -82,11 +82,16 @@ export class LagWatchdog {
     return Object.fromEntries([...this.watches].map(([name, watch]) => [name, this.stateOf(watch, now)]));
   }
 
-  /** A readiness check: a stuck projection makes the process not ready; catching up is ready, and says so. */
-  async readiness(): Promise<{ status: 'up'; projections: Record<string, string> }> {
+  /**
+   * A readiness check: a stuck projection among `runs` (the ones this replica runs; default all)
+   * makes the process not ready; one another replica runs is reported stuck but leaves this
+   * replica ready, so only the replica that can act on it (by a restart) is the unhealthy one.
+   * Catching up is ready, and says so.
+   */
+  async readiness(runs?: readonly string[]): Promise<{ status: 'up'; projections: Record<string, string> }> {
     await this.sampling;
     const states = this.states();
-    const stuck = Object.entries(states).filter(([, state]) => state === 'stuck');
+    const stuck = Object.entries(states).filter(([name, state]) => state === 'stuck' && (!runs || runs.includes(name)));
     if (stuck.length) {
       const seconds = Math.round(this.options.stuckAfterMs / 1000);
       throw new Error(
@@ -98,6 +103,7 @@ export class LagWatchdog {
       projections: Object.fromEntries(
         Object.entries(states).map(([name, state]) => {
           const lag = this.watches.get(name)!.lag;
+          if (state === 'stuck') return [name, 'stuck (run by another replica)'];
           return [name, state === 'catching up' && lag ? `catching up (${lag.events} events, ${lag.seconds.toFixed(1)} s behind)` : state];
         }),
       ),

@@ -91,6 +91,12 @@ describe('LagWatchdog', () => {
     await at(5, behind(5, 6));
     expect(watchdog.states(now)).toEqual({ 'order-summary': 'stuck' });
     await expect(watchdog.readiness()).rejects.toThrow('stuck: order-summary (10 events behind, nothing applied for 3 s or more)');
+    // Run by another replica: reported, but this replica stays ready.
+    await expect(watchdog.readiness(['daily-sales'])).resolves.toEqual({
+      status: 'up',
+      projections: { 'order-summary': 'stuck (run by another replica)' },
+    });
+    await expect(watchdog.readiness(['order-summary'])).rejects.toThrow('stuck: order-summary');
     await at(6, behind(6, 7));
     expect(watchdog.states(now)).toEqual({ 'order-summary': 'catching up' });
   });

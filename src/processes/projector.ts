@@ -109,7 +109,7 @@ export async function startProjector(
     port: config.ops.projectorPort,
     registry,
     logger,
-    checks: { readStore: () => store.checkpoints(), nats: () => nc.flush(), projections: () => watchdog.readiness() },
+    checks: { readStore: () => store.checkpoints(), nats: () => nc.flush(), projections: () => watchdog.readiness(ownership.owned) },
   });
   logger.info({ replica: config.replicaId, projections: ownership.owned, opsPort: ops.port }, 'projector running');
   return {
