@@ -84,7 +84,7 @@ export class LagWatchdog {
 
   /**
    * A readiness check: a stuck projection among `runs` (the ones this replica runs; default all)
-   * makes the process not ready; one another replica runs is reported stuck but leaves this
+   * makes the process not ready; one this replica does not run is reported stuck but leaves this
    * replica ready, so only the replica that can act on it (by a restart) is the unhealthy one.
    * Catching up is ready, and says so.
    */
@@ -103,7 +103,7 @@ export class LagWatchdog {
       projections: Object.fromEntries(
         Object.entries(states).map(([name, state]) => {
           const lag = this.watches.get(name)!.lag;
-          if (state === 'stuck') return [name, 'stuck (run by another replica)'];
+          if (state === 'stuck') return [name, 'stuck (not run by this replica)'];
           return [name, state === 'catching up' && lag ? `catching up (${lag.events} events, ${lag.seconds.toFixed(1)} s behind)` : state];
         }),
       ),

@@ -94,7 +94,7 @@ describe('LagWatchdog', () => {
     // Run by another replica: reported, but this replica stays ready.
     await expect(watchdog.readiness(['daily-sales'])).resolves.toEqual({
       status: 'up',
-      projections: { 'order-summary': 'stuck (run by another replica)' },
+      projections: { 'order-summary': 'stuck (not run by this replica)' },
     });
     await expect(watchdog.readiness(['order-summary'])).rejects.toThrow('stuck: order-summary');
     await at(6, behind(6, 7));
