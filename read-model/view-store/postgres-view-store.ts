@@ -203,8 +203,7 @@ export class PostgresViewStore implements ViewStore {
 
   async checkpoint(projection: string): Promise<Checkpoint | undefined> {
     const { rows } = await this.pool.query<Checkpoint>({
-      name: 'view-checkpoint',
-      text: `${SELECT_CHECKPOINTS} WHERE projection = $1`,
+      ...this.statements.prepared(`${SELECT_CHECKPOINTS} WHERE projection = $1`),
       values: [projection],
     });
     return rows[0];
@@ -318,7 +317,7 @@ const CASTS: Record<FieldType, string> = { string: 'text', number: 'numeric', bo
 const COMPARISONS: Partial<Record<ResolvedCondition['op'], string>> = { eq: '=', gt: '>', gte: '>=', lt: '<', lte: '<=' };
 
 /**
- * Names for the statements a projector or reader runs over and over (a batch's load and commit
+ * Names for the statements a projector or reader runs over and over (a checkpoint read, a batch's load and commit
  * per shape of batch), so each connection parses and plans them once: measured at about a third
  * of PostgreSQL's CPU for a one-document load and commit. A statement keeps working across a
  * collection's rebuild swap (PostgreSQL re-analyses it when a table it names is replaced). The
