@@ -138,8 +138,8 @@ export class Relay {
     if (this.resyncNeeded) await this.resync();
     // Caught up (the last read found less than a batch), the relay probes for a new event before
     // paying for the horizon (pg_locks and every appender's activity, about twice the probe's
-    // PostgreSQL time): one index probe
-    // that cannot skip anything, since an answer of no only means there is nothing to read yet.
+    // PostgreSQL time): one index probe that cannot skip anything, since an answer of no only
+    // means there is nothing to read yet.
     const quiet = this.caughtUp && !this.prefetched && !(await this.store.hasEventsAfter(this.cursor!));
     const events = quiet ? [] : await this.read(this.cursor!);
     this.caughtUp = events.length < this.batchSize;
