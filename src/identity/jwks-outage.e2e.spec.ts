@@ -1,8 +1,27 @@
 import { exportJWK, generateKeyPair, KeyLike, SignJWT } from 'jose';
-import { createServer, Server } from 'node:http';
+import { createServer, RequestListener, Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import { http, startTestSystem, TestSystem } from '../../test/support/system';
+
+const issuer = 'https://id.example.com/';
+const audience = 'converge-api';
+
+/** An identity provider answering `respond` on a free local port, and the command API in production mode against it. */
+async function withProvider(respond: RequestListener, env: Record<string, string> = {}): Promise<{ provider: Server; system: TestSystem }> {
+  const provider = createServer(respond);
+  await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
+  const system = await startTestSystem({
+    pieces: ['command-api'],
+    env: {
+      AUTH_JWKS_URL: `http://127.0.0.1:${(provider.address() as AddressInfo).port}/jwks.json`,
+      AUTH_ISSUER: issuer,
+      AUTH_AUDIENCE: audience,
+      ...env,
+    },
+  });
+  return { provider, system };
+}
 
 /**
  * The command API in production mode while its identity provider fails: a request with a
@@ -10,8 +29,6 @@ import { http, startTestSystem, TestSystem } from '../../test/support/system';
  * Retry-After (not 401, which would tell the client to drop its token) and changes nothing.
  */
 describe('an identity provider that cannot serve its key set', () => {
-  const issuer = 'https://id.example.com/';
-  const audience = 'converge-api';
   let provider: Server;
   let answer: 'keys' | 'error' | 'not json' = 'error';
   let system: TestSystem;
@@ -21,20 +38,11 @@ describe('an identity provider that cannot serve its key set', () => {
     const keys = await generateKeyPair('RS256');
     privateKey = keys.privateKey;
     const jwk = { ...(await exportJWK(keys.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
-    provider = createServer((_, res) => {
+    ({ provider, system } = await withProvider((_, res) => {
       if (answer === 'keys') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
       else if (answer === 'not json') res.writeHead(200, { 'content-type': 'text/html' }).end('<html>maintenance</html>');
       else res.writeHead(502).end();
-    });
-    await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
-    system = await startTestSystem({
-      pieces: ['command-api'],
-      env: {
-        AUTH_JWKS_URL: `http://127.0.0.1:${(provider.address() as AddressInfo).port}/jwks.json`,
-        AUTH_ISSUER: issuer,
-        AUTH_AUDIENCE: audience,
-      },
-    });
+    }));
   });
   afterAll(async () => {
     await system?.dispose();
@@ -91,8 +99,6 @@ describe('an identity provider that cannot serve its key set', () => {
  * window; after it, 503 until the provider answers. Short windows here: 1 s and 3 s.
  */
 describe('an identity provider outage within the stale window', () => {
-  const issuer = 'https://id.example.com/';
-  const audience = 'converge-api';
   let provider: Server;
   let up = true;
   let fetches = 0;
@@ -105,22 +111,14 @@ describe('an identity provider outage within the stale window', () => {
     served = keys.privateKey;
     unknown = (await generateKeyPair('ES256')).privateKey;
     const jwk = { ...(await exportJWK(keys.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-    provider = createServer((_, res) => {
-      fetches += 1;
-      if (up) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
-      else res.writeHead(503).end();
-    });
-    await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
-    system = await startTestSystem({
-      pieces: ['command-api'],
-      env: {
-        AUTH_JWKS_URL: `http://127.0.0.1:${(provider.address() as AddressInfo).port}/jwks.json`,
-        AUTH_ISSUER: issuer,
-        AUTH_AUDIENCE: audience,
-        AUTH_JWKS_CACHE_MAX_AGE: '1s',
-        AUTH_JWKS_STALE_IF_ERROR: '3s',
+    ({ provider, system } = await withProvider(
+      (_, res) => {
+        fetches += 1;
+        if (up) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
+        else res.writeHead(503).end();
       },
-    });
+      { AUTH_JWKS_CACHE_MAX_AGE: '1s', AUTH_JWKS_STALE_IF_ERROR: '3s' },
+    ));
   });
   afterAll(async () => {
     await system?.dispose();
