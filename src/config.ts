@@ -187,6 +187,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       CONVERGE_REPLICAS: positive({ default: 1, desc: '`npm start` runs this many of each background process' }),
       PROJECTOR_LEASE_TTL_MS: positive({ default: 5_000, desc: 'a projection lease outlives its last renewal by this long: the projector failover bound' }),
       RELAY_LEASE_CHECK_MS: positive({ default: 1_000, desc: "how often the publishing relay checks its lease's connection" }),
+      RELAY_IDLE_POLL_MS: positive({
+        default: 100,
+        desc: 'how often an idle relay looks for events no append signal announced (appends by other tools, signals lost with NATS)',
+      }),
       NATS_STREAM_REPLICAS: positive({ default: 1, desc: 'replicas of the event stream in a JetStream cluster (1, 3 or 5)' }),
     },
     {
@@ -241,6 +245,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     replicas: raw.CONVERGE_REPLICAS,
     projectorLeaseTtlMs: raw.PROJECTOR_LEASE_TTL_MS,
     relayLeaseCheckMs: raw.RELAY_LEASE_CHECK_MS,
+    relayIdlePollMs: raw.RELAY_IDLE_POLL_MS,
     streamReplicas: raw.NATS_STREAM_REPLICAS,
     cache: {
       enabled: raw.CACHE === 'on',

@@ -6,12 +6,13 @@ import { Registry } from 'prom-client';
 import { HealthController, READINESS_CHECKS } from '../src/http/health';
 import { METRICS_REGISTRY, MetricsController } from '../src/http/metrics';
 import { commandHandling, writeCapabilities } from './capabilities';
+import type { AppendSignal } from './event-store/append-signal';
 import { commandMetrics, CommandOutcomes } from './shared/command-metrics';
 
 /** The command side: HTTP routes → CommandBus → handlers → event store. */
 @Module({})
 export class CommandApiModule {
-  static forRoot(pool: Pool, options: { registry?: Registry } = {}): DynamicModule {
+  static forRoot(pool: Pool, options: { registry?: Registry; signal?: AppendSignal } = {}): DynamicModule {
     const registry = options.registry ?? new Registry();
     const metrics = commandMetrics(registry);
     return {
@@ -19,7 +20,7 @@ export class CommandApiModule {
       imports: [CqrsModule.forRoot()],
       controllers: [...writeCapabilities.flatMap((capability) => capability.controllers), HealthController, MetricsController],
       providers: [
-        ...commandHandling(pool, metrics),
+        ...commandHandling(pool, metrics, options.signal),
         { provide: READINESS_CHECKS, useValue: { postgres: () => pool.query('SELECT 1') } },
         { provide: METRICS_REGISTRY, useValue: registry },
         { provide: APP_INTERCEPTOR, useValue: new CommandOutcomes(metrics) },

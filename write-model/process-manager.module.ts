@@ -2,15 +2,16 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { Pool } from 'pg';
 import { commandHandling } from './capabilities';
+import type { AppendSignal } from './event-store/append-signal';
 
 /** The command handlers without HTTP: what the process manager sends its commands through. */
 @Module({})
 export class ProcessManagerModule {
-  static forRoot(pool: Pool): DynamicModule {
+  static forRoot(pool: Pool, signal?: AppendSignal): DynamicModule {
     return {
       module: ProcessManagerModule,
       imports: [CqrsModule.forRoot()],
-      providers: commandHandling(pool),
+      providers: commandHandling(pool, undefined, signal),
     };
   }
 }

@@ -37,6 +37,14 @@ export function checkpointSubject(namespace: string): string {
   return `_converge.${namespace}.checkpoints`;
 }
 
+/**
+ * Core NATS subject on which appenders say that they just committed events, so that an idle relay
+ * wakes at once instead of finding them on its next poll (outside the event stream's subjects).
+ */
+export function appendedSubject(namespace: string): string {
+  return `_converge.${namespace}.appended`;
+}
+
 export interface CheckpointNotice {
   projection: string;
   orderKey: string;

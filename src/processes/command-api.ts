@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { CommandApiModule } from '../../write-model/command-api.module';
+import { AppendSignal } from '../../write-model/event-store/append-signal';
 import { writeModelProblem } from '../../write-model/shared/problems';
 import type { Config } from '../config';
 import { Authenticator } from '../identity/authenticator';
@@ -11,16 +12,32 @@ import { COMMAND_API } from '../http/openapi';
 import { observeRequests } from '../http/request-log';
 import type { Logger } from '../logger';
 import { createRegistry } from '../metrics';
+import { connectNats } from '../nats';
 import { createPool } from '../postgres';
 
-/** The command API process: validates, decides and appends; needs only PostgreSQL. */
+/**
+ * The command API process: validates, decides and appends; needs only PostgreSQL. NATS, when it
+ * can be reached, only carries the append signals that wake an idle relay.
+ */
 export async function startCommandApi(
   config: Config,
   logger: Logger,
 ): Promise<{ app: INestApplication; drain(): void; stop(): Promise<void> }> {
   const pool = createPool(config.databaseUrl, { max: 20, clientName: 'converge command-api' });
   const registry = createRegistry();
-  const app = await createHttpApp(CommandApiModule.forRoot(pool, { registry }), {
+  const signal = new AppendSignal(config.namespace);
+  // Never awaited: commands do not wait for NATS, and until it answers the relay finds their events by polling.
+  const signalling = connectNats(config.natsUrl, `converge-command-api ${config.replicaId}`).then(
+    (nc) => {
+      signal.attach(nc);
+      return nc;
+    },
+    (error: unknown) => {
+      logger.warn({ err: error }, 'no append signals (NATS refused the connection): the relay finds new events by polling');
+      return undefined;
+    },
+  );
+  const app = await createHttpApp(CommandApiModule.forRoot(pool, { registry, signal }), {
     logger,
     mappers: [writeModelProblem],
     openapi: COMMAND_API,
@@ -37,6 +54,9 @@ export async function startCommandApi(
     drain: () => app.get(HealthController).drain(),
     async stop() {
       await closeHttpApp(app);
+      const nc = await Promise.race([signalling, Promise.resolve(null)]);
+      if (nc) await nc.drain().catch(() => undefined);
+      else if (nc === null) void signalling.then((late) => late?.close());
       await pool.end();
     },
   };

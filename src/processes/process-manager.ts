@@ -1,5 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
+import { AppendSignal } from '../../write-model/event-store/append-signal';
 import { OrderLocks } from '../../write-model/leases/order-locks';
 import { OrderSaga } from '../../write-model/order-saga/order-saga';
 import { PaymentWorker } from '../../write-model/order-saga/payment-worker';
@@ -24,7 +25,9 @@ export async function startProcessManager(
   options: { gateway?: PaymentGateway; ops?: OpsServer } = {},
 ): Promise<{ gateway: PaymentGateway; opsPort: number; drain(): void; stop(): Promise<void> }> {
   const pool = createPool(config.databaseUrl, { max: 10, clientName: 'converge process-manager' });
-  const context = await NestFactory.createApplicationContext(ProcessManagerModule.forRoot(pool), { logger: false });
+  // The saga's commands wake the relay like the command API's (once NATS is connected, below).
+  const signal = new AppendSignal(config.namespace);
+  const context = await NestFactory.createApplicationContext(ProcessManagerModule.forRoot(pool, signal), { logger: false });
   const bus = context.get(CommandBus);
   // The simulator keeps its books in the write store, where every replica and restart finds them.
   const gateway = options.gateway ?? new PaymentSimulator(pool);
@@ -52,6 +55,7 @@ export async function startProcessManager(
     gatewayTimeoutMs: config.paymentGatewayTimeoutMs,
   });
   const nc = await connectNats(config.natsUrl, `converge-process-manager ${config.replicaId}`, logger);
+  signal.attach(nc);
   // Replicas share the saga's durable consumer; each order's steps run under its lock.
   const lockPool = createPool(config.databaseUrl, { max: 8, clientName: 'converge process-manager locks' });
   const locks = new OrderLocks(lockPool, config.namespace);

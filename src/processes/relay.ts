@@ -28,7 +28,17 @@ export async function startRelay(
   // The gauges read the relay's cursor when scraped, after it exists.
   const holder: { relay?: Relay } = {};
   const metrics = relayMetrics(registry, pool, () => holder.relay?.publishedCursor ?? null);
-  const relay = (holder.relay = new Relay({ pool, nc, namespace: config.namespace, logger, metrics, streamReplicas: config.streamReplicas }));
+  const relay = (holder.relay = new Relay({
+    pool,
+    nc,
+    namespace: config.namespace,
+    logger,
+    metrics,
+    streamReplicas: config.streamReplicas,
+    // Appenders announce their commits: idle, the relay sleeps until one does instead of polling every few ms.
+    appendSignals: true,
+    idlePollMs: config.relayIdlePollMs,
+  }));
   const lease = new RelayLease({
     databaseUrl: config.databaseUrl,
     namespace: config.namespace,

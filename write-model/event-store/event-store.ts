@@ -7,6 +7,7 @@ import {
   RecordedEvent,
   upcast,
 } from '../../src/contracts';
+import type { AppendSignal } from './append-signal';
 import { ConcurrencyError, IdempotencyKeyReusedError } from './errors';
 import { readTails, saveSnapshot, Snapshot, StreamTail, TailRequest } from './snapshots';
 
@@ -64,7 +65,11 @@ type VersionRow = { version: number };
  * An append is one transaction; a lost race is a ConcurrencyError, never a lost update.
  */
 export class EventStore {
-  constructor(private readonly pool: Pool) {}
+  /** `signal`: told after every append that committed events (wakes an idle relay). */
+  constructor(
+    private readonly pool: Pool,
+    private readonly signal?: Pick<AppendSignal, 'appended'>,
+  ) {}
 
   async readStream(streamId: string): Promise<{ version: number; events: RecordedEvent[] }> {
     const { rows } = await this.pool.query<EventRow>({
@@ -131,7 +136,9 @@ export class EventStore {
   ): Promise<AppendResult> {
     const [only] = streams;
     if (streams.length === 1 && only.events.length > 0 && !options.idempotency) {
-      return this.appendInOneStatement(only, options.metadata);
+      const appended = await this.appendInOneStatement(only, options.metadata);
+      this.signal?.appended();
+      return appended;
     }
     const client = await this.pool.connect();
     try {
@@ -169,6 +176,7 @@ export class EventStore {
         }
       }
       await client.query('COMMIT');
+      if (events.length) this.signal?.appended();
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);

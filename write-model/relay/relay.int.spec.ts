@@ -7,6 +7,7 @@ import { connectNats, eventStreamName } from '../../src/nats';
 import { dropDatabase, ensureDatabase } from '../../src/postgres';
 import { databaseUrl, freshDatabase, NATS_URL, TestDatabase, uniqueName } from '../../test/support/env';
 import { PrivateNatsServer, startNatsServer } from '../../test/support/nats-server';
+import { AppendSignal } from '../event-store/append-signal';
 import { EventStore } from '../event-store/event-store';
 import { productAggregate } from '../catalog/catalog.commands';
 import { AggregateStore } from '../shared/aggregate-store';
@@ -32,7 +33,13 @@ afterEach(async () => {
 /** Its own database, namespace and relay (not started) against the NATS server at url. */
 async function harness(
   url: string,
-  options: { verifyIntervalMs?: number; batchSize?: number; wrap?: (nc: NatsConnection) => NatsConnection } = {},
+  options: {
+    verifyIntervalMs?: number;
+    batchSize?: number;
+    appendSignals?: boolean;
+    idlePollMs?: number;
+    wrap?: (nc: NatsConnection) => NatsConnection;
+  } = {},
 ): Promise<Harness> {
   const { wrap = (nc: NatsConnection) => nc, ...relayOptions } = options;
   const db = await freshDatabase('write-store');
@@ -246,6 +253,48 @@ describe('Relay (PostgreSQL → JetStream)', () => {
     await waitForMessages(h.jsm, h.stream, 1, 5_000);
     expect(await expectStreamEqualsLog(h)).toHaveLength(1);
     expect(horizons.mock.calls.length).toBeGreaterThan(before);
+  });
+
+  describe('with append signals', () => {
+    // An idle poll of a minute: within a test, only a signal (or events held back) can make the relay read.
+    const signalled = () => harness(NATS_URL, { appendSignals: true, idlePollMs: 60_000 });
+    const appendTo = (store: EventStore, streamId: string) =>
+      store.appendToStream(streamId, 'thing', [{ type: 'Happened', data: { streamId } }], { expectedVersion: 0, metadata });
+    const messages = async (h: Harness) => (await h.jsm.streams.info(h.stream)).state.messages;
+
+    it('wakes an idle relay at once for a signalled append; an unsignalled one waits for the idle poll', async () => {
+      const h = await signalled();
+      h.relay.start();
+      await sleep(300); // caught up on an empty log: asleep until a signal or the poll
+      await appendTo(new EventStore(h.db.pool), 'unsignalled');
+      await sleep(1_000);
+      expect(await messages(h)).toBe(0);
+
+      const signal = new AppendSignal(h.namespace);
+      signal.attach(h.nc);
+      await appendTo(new EventStore(h.db.pool, signal), 'signalled');
+      await waitForMessages(h.jsm, h.stream, 2, 5_000);
+      expect((await expectStreamEqualsLog(h)).map((m) => m.streamId)).toEqual(['unsignalled', 'signalled']);
+    });
+
+    it('keeps polling while an appending transaction holds a signalled event back, and publishes it once that one rolls back', async () => {
+      const h = await signalled();
+      h.relay.start();
+      await sleep(300);
+      // A slow append: it holds the marker and an older transaction id, and will roll back without a signal.
+      const slow = await h.db.pool.connect();
+      cleanups.push(async () => slow.release(true));
+      await slow.query('BEGIN; SELECT take_append_marker(); SELECT pg_current_xact_id()');
+      const signal = new AppendSignal(h.namespace);
+      signal.attach(h.nc);
+      await appendTo(new EventStore(h.db.pool, signal), 'held-back');
+      await sleep(500);
+      expect(await messages(h)).toBe(0); // the horizon is the slow transaction's id
+
+      await slow.query('ROLLBACK');
+      await waitForMessages(h.jsm, h.stream, 1, 5_000);
+      expect((await expectStreamEqualsLog(h)).map((m) => m.streamId)).toEqual(['held-back']);
+    });
   });
 
   describe('with a private NATS server', () => {

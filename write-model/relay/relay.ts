@@ -1,7 +1,16 @@
 import type { Pool } from 'pg';
-import { Events, type JetStreamClient, type JetStreamManager, type NatsConnection, type PubAck, type Status, type StoredMsg } from 'nats';
+import {
+  Events,
+  type JetStreamClient,
+  type JetStreamManager,
+  type NatsConnection,
+  type PubAck,
+  type Status,
+  type StoredMsg,
+  type Subscription,
+} from 'nats';
 import { encodeEvent, H, RecordedEvent } from '../../src/contracts';
-import { ensureEventStream, eventStreamName } from '../../src/nats';
+import { appendedSubject, ensureEventStream, eventStreamName } from '../../src/nats';
 import type { Logger } from '../../src/logger';
 import { EventStore } from '../event-store/event-store';
 import { noRelayMetrics, type RelayCollector } from './relay-metrics';
@@ -19,8 +28,19 @@ export interface RelayOptions {
   logger?: Logger;
   /** Events read from the log and published (pipelined) per pass. */
   batchSize?: number;
-  /** Pause when the log has nothing new; small, since it bounds command-to-query latency. */
+  /**
+   * Pause when the log has nothing new yet readable; small, since it bounds command-to-query
+   * latency. With `appendSignals`, only while events are held back by an appending transaction.
+   */
   idleDelayMs?: number;
+  /**
+   * Listen for append signals (write-model/event-store/append-signal.ts): a relay that found nothing
+   * after its cursor then sleeps until one arrives, or `idlePollMs` passes, instead of polling every
+   * `idleDelayMs`.
+   */
+  appendSignals?: boolean;
+  /** With `appendSignals`: how often an idle relay looks for events no signal announced (default 100 ms). */
+  idlePollMs?: number;
   /** Upper bound of the retry backoff while NATS or PostgreSQL is unreachable. */
   maxBackoffMs?: number;
   /** How often an idle relay checks that the stream still ends where it believes. */
@@ -66,6 +86,7 @@ export class Relay {
   private readonly stream: string;
   private readonly batchSize: number;
   private readonly idleDelayMs: number;
+  private readonly idlePollMs: number;
   private readonly maxBackoffMs: number;
   private readonly verifyIntervalMs: number;
   private readonly timeout: number;
@@ -80,11 +101,17 @@ export class Relay {
   private loop?: Promise<void>;
   private stopping = false;
   private wake?: () => void;
+  private wakeOnSignal?: () => void;
   private connected = true;
   private connectionEvents?: AsyncIterable<Status>;
   private prefetched?: { after: RelayCursor; events: Promise<RecordedEvent[]> };
   /** The last read found less than a batch: the next pass probes before paying for the horizon. */
   private caughtUp = false;
+  /** The last pass's probe found nothing after the cursor: only a new append can give work. */
+  private quiet = false;
+  /** An append signal came since the last pass began (a sleep that follows returns at once). */
+  private signalled = false;
+  private signals?: Subscription;
   private readonly metrics: RelayCollector;
 
   constructor(private readonly options: RelayOptions) {
@@ -94,6 +121,7 @@ export class Relay {
     this.stream = eventStreamName(options.namespace);
     this.batchSize = options.batchSize ?? 1_000;
     this.idleDelayMs = options.idleDelayMs ?? 5;
+    this.idlePollMs = options.appendSignals ? (options.idlePollMs ?? 100) : this.idleDelayMs;
     this.maxBackoffMs = options.maxBackoffMs ?? 1_000;
     this.verifyIntervalMs = options.verifyIntervalMs ?? 1_000;
     this.metrics = options.metrics ?? noRelayMetrics;
@@ -106,6 +134,9 @@ export class Relay {
     this.connected = true;
     this.resyncNeeded = true;
     this.watchConnection();
+    if (this.options.appendSignals) {
+      this.signals = this.options.nc.subscribe(appendedSubject(this.options.namespace), { callback: () => this.signal() });
+    }
     this.loop = this.run();
   }
 
@@ -113,6 +144,8 @@ export class Relay {
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake?.();
+    this.signals?.unsubscribe();
+    this.signals = undefined;
     await this.loop;
     this.loop = undefined;
     while (this.checkpointWrite) await this.checkpointWrite;
@@ -136,11 +169,15 @@ export class Relay {
     // The client drops what is sent while it redials, so publishing now would only time out.
     if (!this.connected) throw new Error('NATS is disconnected');
     if (this.resyncNeeded) await this.resync();
+    // A signal from now on may announce an event this pass's probe or read does not see.
+    const signalled = this.signalled;
+    this.signalled = false;
     // Caught up (the last read found less than a batch), the relay probes for a new event before
     // paying for the horizon (pg_locks and every appender's activity, about twice the probe's
     // PostgreSQL time): one index probe that cannot skip anything, since an answer of no only
-    // means there is nothing to read yet.
-    const quiet = this.caughtUp && !this.prefetched && !(await this.store.hasEventsAfter(this.cursor!));
+    // means there is nothing to read yet. After a signal there is something: no probe.
+    const quiet = this.caughtUp && !this.prefetched && !signalled && !(await this.store.hasEventsAfter(this.cursor!));
+    this.quiet = quiet;
     const events = quiet ? [] : await this.read(this.cursor!);
     this.caughtUp = events.length < this.batchSize;
     if (!events.length) {
@@ -219,7 +256,8 @@ export class Relay {
         if (failures) this.options.logger?.info({ after: failures }, 'relay recovered');
         failures = 0;
         this.lastError = undefined;
-        if (!published) await this.sleep(this.idleDelayMs);
+        // Nothing after the cursor: the next event comes with a signal. Events held back: poll for their turn.
+        if (!published) await this.sleep(this.quiet ? this.idlePollMs : this.idleDelayMs, true);
       } catch (error) {
         this.resyncNeeded = true;
         this.lastError = error as Error;
@@ -322,15 +360,24 @@ export class Relay {
     return undefined;
   }
 
-  private sleep(ms: number): Promise<void> {
-    if (this.stopping) return Promise.resolve();
+  /** An appender committed events: end an idle sleep now, or skip the next one if a pass is under way. */
+  private signal(): void {
+    this.signalled = true;
+    this.wakeOnSignal?.();
+  }
+
+  /** `idle`: a signal ends it too (a failure's backoff runs its course, whatever commands come meanwhile). */
+  private sleep(ms: number, idle = false): Promise<void> {
+    if (this.stopping || (idle && this.signalled)) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        this.wake = this.wakeOnSignal = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.wake = done;
+      if (idle) this.wakeOnSignal = done;
     });
   }
 }
