@@ -1,12 +1,10 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SECURITY_HEADER_LIST } from '../../src/http/security-headers';
-import { markRoute } from '../../src/http/request-log';
+import { type FirstHandler, markRoute } from '../../src/http/request-log';
 import { viewHeaders, ViewReader } from '../query-api/view-response';
 import type { ViewStore } from '../view-store/view-store';
 import type { CachedView } from './cached-views';
 import { CacheHit, QueryCache, slot } from './query-cache';
-
-type Handler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 
 /**
  * Answers a GET of one cached document from the cache (in-process hits without an await; Redis
@@ -16,8 +14,8 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<
  * else, an unknown document and any error go on to the Nest routes, which validate, wait for
  * tokens and answer problem+json.
  */
-export function fastReads(views: CachedView[], cache: QueryCache, reader: ViewReader, store: ViewStore): Handler {
-  return (req, res) => {
+export function fastReads(views: CachedView[], cache: QueryCache, reader: ViewReader, store: ViewStore): FirstHandler {
+  return (req, res, correlationId) => {
     const url = req.url;
     if (req.method !== 'GET' || !url || url.includes('?') || url.includes('%')) return false;
     const headers = req.headers;
@@ -30,22 +28,30 @@ export function fastReads(views: CachedView[], cache: QueryCache, reader: ViewRe
     const id = view && url.slice(view.prefix.length);
     if (!view || !id || id.includes('/') || !view.valid(id)) return false;
     const hit = cache.localHit(view.projection, slot(view.collection, id), undefined, false);
-    if (hit && answer(req, res, reader, view, hit)) return true;
+    if (hit && answer(req, res, correlationId, reader, view, hit)) return true;
     return cache
       .read({ projection: view.projection, collection: view.collection, id }, undefined, () => view.load(store, id))
       .then(
-        (read) => !!read && answer(req, res, reader, view, read),
+        (read) => !!read && answer(req, res, correlationId, reader, view, read),
         () => false,
       );
   };
 }
 
-function answer(req: IncomingMessage, res: ServerResponse, reader: ViewReader, view: CachedView, hit: CacheHit): boolean {
+function answer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  correlationId: string,
+  reader: ViewReader,
+  view: CachedView,
+  hit: CacheHit,
+): boolean {
   const meta = reader.metaOf(view.projection, hit);
   if (!meta) return false;
   markRoute(req, view.route);
   const etag = `"${hit.answer.etag}"`;
-  const common = ['ETag', etag, ...SECURITY_HEADER_LIST, ...viewHeaders(meta, false).flat()];
+  // Every header in one writeHead: one set with setHeader first would make Node.js re-set each of them.
+  const common = ['X-Correlation-Id', correlationId, 'ETag', etag, ...SECURITY_HEADER_LIST, ...viewHeaders(meta, false).flat()];
   if (matches(req.headers['if-none-match'], etag)) {
     res.writeHead(304, common).end();
     return true;
@@ -54,24 +60,6 @@ function answer(req: IncomingMessage, res: ServerResponse, reader: ViewReader, v
   res.writeHead(200, ['Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body)), ...common]);
   res.end(body);
   return true;
-}
-
-/** Puts `fast` in front of the server's request handler (express): what it does not answer goes on there. */
-export function serveFirst(server: Server, fast: Handler): void {
-  const handlers = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
-  server.removeAllListeners('request');
-  const next = (req: IncomingMessage, res: ServerResponse) => {
-    for (const handler of handlers) handler(req, res);
-  };
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const handled = fast(req, res);
-    if (handled === true) return;
-    if (handled === false) return next(req, res);
-    handled.then(
-      (done) => done || next(req, res),
-      () => next(req, res),
-    );
-  });
 }
 
 /** If-None-Match as notModified() reads it: a list of tags, weak ones compared as strong, or `*`. */

@@ -91,7 +91,7 @@ export function clientAddress(trustProxy: string[] = []): (req: IncomingMessage)
 /**
  * Puts the process's edge in front of every request handler of the server (express and the query
  * API's cache fast path alike): per-client rate limiting with 429 and Retry-After, and an answer
- * to CONNECT (Node.js would otherwise drop the connection silently). Call it after serveFirst.
+ * to CONNECT (Node.js would otherwise drop the connection silently). Call it after observeRequests.
  */
 export function guardServer(server: Server, rateLimit: RateLimit): void {
   server.on('connect', (req: IncomingMessage, socket: Duplex) => {

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { encodeToken } from '../contracts';
 import { eventually, http, startTestSystem, TestSystem } from '../../test/support/system';
 
 const MAIN = join(__dirname, '../../dist/src/main.js');
@@ -111,6 +112,26 @@ describe('request logs and correlation', () => {
       });
       expect(lines).toEqual([expect.objectContaining({ method: 'GET', route: '/products/:sku', status: 200, correlationId: id })]);
     }
+  });
+
+  it('a request its client gives up on: one line, marked aborted', async () => {
+    // A token far ahead of the view: the query waits for it (up to 5 s) and the client leaves first.
+    const ahead = encodeToken({ txId: '999999999', position: 999_999_999, streamId: 'product-LOG-1', version: 1, at: Date.now() });
+    const leaving = new AbortController();
+    const request = fetch(`${system.queryUrl}/products/LOG-1`, {
+      headers: { 'X-Correlation-Id': 'query-log-aborted', 'Consistency-Token': ahead, Prefer: 'wait=5' },
+      signal: leaving.signal,
+    });
+    setTimeout(() => leaving.abort(), 300);
+    await expect(request).rejects.toThrow();
+    const lines = await eventually(async () => {
+      const found = requestLines(query.lines, 'query-log-aborted');
+      return found.length ? found : undefined;
+    });
+    expect(lines).toEqual([
+      expect.objectContaining({ method: 'GET', route: '/products/:sku', aborted: true, correlationId: 'query-log-aborted' }),
+    ]);
+    expect(lines[0].durationMs).toBeLessThan(5_000);
   });
 
   it("the saga's log lines for an order carry the correlation id of the request that placed it", async () => {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type pino from 'pino';
-import { pinoHttp } from 'pino-http';
 import { Histogram, type Registry } from 'prom-client';
 import { type Logger, logContext } from '../logger';
 import { problemType } from './problem';
@@ -48,13 +47,24 @@ function refuseCorrelationId(req: IncomingMessage, res: ServerResponse): void {
 }
 
 /**
- * Wraps the server's request handling (express, and the fast path when it is in front): every
+ * Answers some requests before the server's own handlers see them (the query API's cache fast
+ * path): true when it answered, with `correlationId` among its headers; false to pass the request on.
+ */
+export type FirstHandler = (req: IncomingMessage, res: ServerResponse, correlationId: string) => boolean | Promise<boolean>;
+
+/**
+ * Wraps the server's request handling (express, and the `first` handler in front of it): every
  * request gets a correlation id (X-Correlation-Id, accepted or generated, echoed, and seen by
  * the handlers in the same header), every log line written while serving it carries that id,
- * one pino-http line says how it ended, and its duration is observed by route and status.
- * Call it after anything else that takes over the server's 'request' listeners.
+ * one line says how it ended, and its duration is observed by route and status. Call it after
+ * anything else that takes over the server's 'request' listeners.
+ *
+ * Written here rather than with pino-http, which built a child logger per request and serialized
+ * the request's headers into it, logged or not: with the rest of its per-request work it was
+ * most of what a cached query cost beyond Node.js's own HTTP handling.
  */
-export function observeRequests(server: Server, options: { logger: Logger; registry: Registry }): void {
+export function observeRequests(server: Server, options: { logger: Logger; registry: Registry; first?: FirstHandler }): void {
+  const { logger, first } = options;
   const duration = new Histogram({
     name: 'converge_http_request_duration_seconds',
     help: 'time to answer an HTTP request, by method, route pattern and status',
@@ -62,51 +72,54 @@ export function observeRequests(server: Server, options: { logger: Logger; regis
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [options.registry],
   });
-  const log = pinoHttp({
-    logger: options.logger,
-    genReqId: (req) => req.headers['x-correlation-id'] as string,
-    quietResLogger: true,
-    // Probes and scrapes every few seconds would drown the requests that matter.
-    customLogLevel: (req, res, error): pino.Level => {
-      // A 503 is a dependency that is away (said once by the process that noticed), not a bug.
-      if (error || (res.statusCode >= 500 && res.statusCode !== 503)) return 'error';
-      if (res.statusCode === 503) return 'warn';
-      return /^\/(health\/|metrics)/.test(req.url ?? '') ? 'debug' : 'info';
-    },
-    customSuccessObject: (req, res, value: { responseTime?: number }) => line(req, res, value.responseTime),
-    // pino-http makes an Error of any 5xx; a 503 (a dependency away) is an answer, not a failure with a stack.
-    customErrorObject: (req, res, error, value: { responseTime?: number }) =>
-      res.statusCode === 503 ? line(req, res, value.responseTime) : { ...line(req, res, value.responseTime), err: error },
-    customSuccessMessage: (req, res, ms) => `${req.method} ${req.url} ${res.statusCode} ${ms} ms`,
-    customErrorMessage: (req, res) => `${req.method} ${req.url} ${res.statusCode}`,
-  });
   const handlers = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
   server.removeAllListeners('request');
+  const rest = (req: IncomingMessage, res: ServerResponse, correlationId: string) => {
+    res.setHeader('X-Correlation-Id', correlationId);
+    for (const handler of handlers) handler(req, res);
+  };
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const { correlationId, refused } = correlationIdOf(req);
     // Handlers read the id from the header (a command puts it into its events' metadata).
     req.headers['x-correlation-id'] = correlationId;
-    res.setHeader('X-Correlation-Id', correlationId);
-    const started = process.hrtime.bigint();
-    res.once('finish', () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      duration.observe({ method: req.method ?? 'GET', route: routeOf(req), status: String(res.statusCode) }, seconds);
+    const started = performance.now();
+    // 'close' follows 'finish' on every response, and comes alone when the client went away first.
+    res.once('close', () => {
+      const ms = performance.now() - started;
+      const status = res.statusCode;
+      if (res.writableFinished) duration.observe({ method: req.method ?? 'GET', route: routeOf(req), status: String(status) }, ms / 1000);
+      const level = levelOf(req, status);
+      if (!logger.isLevelEnabled(level)) return;
+      const durationMs = Math.round(ms);
+      const line = {
+        method: req.method,
+        route: routeOf(req),
+        url: req.url,
+        status,
+        durationMs,
+        correlationId,
+        ...(!res.writableFinished && { aborted: true }),
+      };
+      logger[level](line, `${req.method} ${req.url} ${status} ${durationMs} ms`);
     });
     logContext.run({ correlationId }, () => {
-      log(req, res);
-      if (refused) return refuseCorrelationId(req, res);
-      for (const handler of handlers) handler(req, res);
+      if (refused) {
+        res.setHeader('X-Correlation-Id', correlationId);
+        return refuseCorrelationId(req, res);
+      }
+      const answered = first?.(req, res, correlationId) ?? false;
+      if (answered === true) return;
+      if (answered === false) return rest(req, res, correlationId);
+      answered.then(
+        (done) => done || rest(req, res, correlationId),
+        () => rest(req, res, correlationId),
+      );
     });
   });
 }
 
-function line(req: IncomingMessage, res: ServerResponse, durationMs?: number) {
-  return {
-    method: req.method,
-    route: routeOf(req),
-    url: req.url,
-    status: res.statusCode,
-    durationMs,
-    correlationId: req.headers['x-correlation-id'],
-  };
+/** Dependencies away (503) are warnings, said once by the process that noticed; probes and scrapes every few seconds are debug. */
+function levelOf(req: IncomingMessage, status: number): pino.Level {
+  if (status >= 500) return status === 503 ? 'warn' : 'error';
+  return /^\/(health\/|metrics)/.test(req.url ?? '') ? 'debug' : 'info';
 }
