@@ -37,6 +37,7 @@ describe('metrics of every process', () => {
         'converge_relay_publish_errors_total',
         'converge_relay_nats_connected',
         'converge_relay_events_published_total',
+        'converge_relay_append_signals_total',
       ],
       projector: [
         'converge_projection_applied_position',
@@ -108,6 +109,8 @@ describe('metrics of every process', () => {
       return total(page, 'converge_relay_lag_events') === 0 ? page : undefined;
     });
     expect(delta(relay, before.relay, 'converge_relay_events_published_total', {})).toBeGreaterThanOrEqual(1);
+    // The command API signalled its append.
+    expect(delta(relay, before.relay, 'converge_relay_append_signals_total', {})).toBeGreaterThanOrEqual(1);
     expect(total(relay, 'converge_relay_published_position')).toBe(total(relay, 'converge_relay_log_head_position'));
     const projector = await scrape(system.opsUrls.projector);
     expect(

@@ -7,9 +7,15 @@ export interface RelayCollector {
   published(events: number): void;
   publishFailed(): void;
   connection(connected: boolean): void;
+  signalled(): void;
 }
 
-export const noRelayMetrics: RelayCollector = { published: () => undefined, publishFailed: () => undefined, connection: () => undefined };
+export const noRelayMetrics: RelayCollector = {
+  published: () => undefined,
+  publishFailed: () => undefined,
+  connection: () => undefined,
+  signalled: () => undefined,
+};
 
 /**
  * `converge_relay_*` on the relay process's registry. Head, published position and lag are
@@ -29,6 +35,11 @@ export function relayMetrics(registry: Registry, pool: Pool, cursor: () => Relay
     registers,
   });
   connected.set(1);
+  const signals = new Counter({
+    name: 'converge_relay_append_signals_total',
+    help: "appenders' signals of committed events received (none while events are published: the relay finds them by its idle poll)",
+    registers,
+  });
   let sample: Promise<{ head: number; events: number; oldest: Date | null }> | undefined;
   // Four gauges, one query per scrape: the first collect() of a scrape runs it, the others join it
   // while it is in flight; once it has answered, the next scrape asks again (never a stale head).
@@ -83,5 +94,6 @@ export function relayMetrics(registry: Registry, pool: Pool, cursor: () => Relay
     published: (events) => published.inc(events),
     publishFailed: () => errors.inc(),
     connection: (up) => connected.set(up ? 1 : 0),
+    signalled: () => signals.inc(),
   };
 }

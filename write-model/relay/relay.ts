@@ -362,6 +362,7 @@ export class Relay {
 
   /** An appender committed events: end an idle sleep now, or skip the next one if a pass is under way. */
   private signal(): void {
+    this.metrics.signalled();
     this.signalled = true;
     this.wakeOnSignal?.();
   }
