@@ -54,6 +54,31 @@ describe('availability while NATS is down', () => {
     expect(listed).toEqual(all);
   });
 
+  it('starts the command API and takes commands while NATS is unreachable: it connects only for its append signals', async () => {
+    await system.stop('command-api');
+    await nats.stop();
+    try {
+      await system.start('command-api');
+      expect((await http('GET', `${system.commandUrl}/health/ready`)).status).toBe(200);
+      const created = await http('POST', `${system.commandUrl}/products`, {
+        sku: 'NO-NATS',
+        name: 'Offline',
+        price: { amount: 5, currency: 'EUR' },
+      });
+      expect(created.status).toBe(201);
+      // Stopping it while its NATS connection is still pending returns too.
+      await system.stop('command-api');
+      await system.start('command-api');
+    } finally {
+      await nats.restart();
+    }
+    await eventually(
+      async () => (await http('GET', `${system.queryUrl}/products/NO-NATS`)).status === 200,
+      30_000,
+      'NO-NATS in the catalog',
+    );
+  });
+
   it('starts the query API and serves reads while NATS is unreachable', async () => {
     await system.stop('query-api');
     await nats.stop();

@@ -12,7 +12,6 @@ import { COMMAND_API } from '../http/openapi';
 import { observeRequests } from '../http/request-log';
 import type { Logger } from '../logger';
 import { createRegistry } from '../metrics';
-import { connectNats } from '../nats';
 import { createPool } from '../postgres';
 
 /**
@@ -26,17 +25,8 @@ export async function startCommandApi(
   const pool = createPool(config.databaseUrl, { max: 20, clientName: 'converge command-api' });
   const registry = createRegistry();
   const signal = new AppendSignal(config.namespace);
-  // Never awaited: commands do not wait for NATS, and until it answers the relay finds their events by polling.
-  const signalling = connectNats(config.natsUrl, `converge-command-api ${config.replicaId}`).then(
-    (nc) => {
-      signal.attach(nc);
-      return nc;
-    },
-    (error: unknown) => {
-      logger.warn({ err: error }, 'no append signals (NATS refused the connection): the relay finds new events by polling');
-      return undefined;
-    },
-  );
+  // In the background: commands do not wait for NATS, and until it answers the relay finds their events by polling.
+  signal.connect(config.natsUrl, `converge-command-api ${config.replicaId}`, logger);
   const app = await createHttpApp(CommandApiModule.forRoot(pool, { registry, signal }), {
     logger,
     mappers: [writeModelProblem],
@@ -54,9 +44,7 @@ export async function startCommandApi(
     drain: () => app.get(HealthController).drain(),
     async stop() {
       await closeHttpApp(app);
-      const nc = await Promise.race([signalling, Promise.resolve(null)]);
-      if (nc) await nc.drain().catch(() => undefined);
-      else if (nc === null) void signalling.then((late) => late?.close());
+      await signal.close();
       await pool.end();
     },
   };
