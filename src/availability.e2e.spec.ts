@@ -1,5 +1,5 @@
 import { startNatsServer, PrivateNatsServer } from '../test/support/nats-server';
-import { eventually, http, startTestSystem, TestSystem } from '../test/support/system';
+import { eventually, http, Piece, startTestSystem, TestSystem } from '../test/support/system';
 
 /** Commands need only PostgreSQL: with NATS down they succeed, and the views catch up when it returns. */
 describe('availability while NATS is down', () => {
@@ -92,4 +92,47 @@ describe('availability while NATS is down', () => {
       await nats.restart();
     }
   });
+
+  it('stops every process promptly while NATS answers nothing (a vanished host), and starts them again once it is back', async () => {
+    await system.start('reconciler');
+    // Frozen: connections stay open and nothing is answered, so nothing that waits on the server ends on its own.
+    nats.pause();
+    /** Resolves with the seconds a stop took; rejects if it takes more than 15 s. */
+    const timedStop = async (piece: Piece) => {
+      const started = Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      const tooLong = new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`${piece} still stopping after 15 s`)), 15_000)),
+      );
+      try {
+        await Promise.race([system.stop(piece), tooLong]);
+      } finally {
+        clearTimeout(timer);
+      }
+      return (Date.now() - started) / 1000;
+    };
+    try {
+      const pieces: Piece[] = ['reconciler', 'query-api', 'process-manager', 'projector', 'relay', 'command-api'];
+      for (const piece of pieces) expect({ piece, stopped: (await timedStop(piece)) < 10 }).toEqual({ piece, stopped: true });
+      // Started and stopped again before it ever reached NATS.
+      await nats.kill();
+      await system.start('query-api');
+      expect((await http('GET', `${system.queryUrl}/products?limit=1`)).status).toBe(200);
+      expect(await timedStop('query-api')).toBeLessThan(10);
+    } finally {
+      await nats.restart();
+    }
+    for (const piece of ['command-api', 'relay', 'projector', 'process-manager', 'query-api'] as const) await system.start(piece);
+    const created = await http('POST', `${system.commandUrl}/products`, {
+      sku: 'AFTER-STOP',
+      name: 'Back',
+      price: { amount: 2, currency: 'EUR' },
+    });
+    expect(created.status).toBe(201);
+    await eventually(
+      async () => (await http('GET', `${system.queryUrl}/products/AFTER-STOP`)).status === 200,
+      30_000,
+      'AFTER-STOP in the catalog',
+    );
+  }, 120_000);
 });

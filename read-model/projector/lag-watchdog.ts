@@ -56,6 +56,7 @@ export class LagWatchdog {
   private readonly watches = new Map<string, Watch>();
   private timer?: NodeJS.Timeout;
   private sampling?: Promise<void>;
+  private stopped = false;
   private announcing = true;
 
   constructor(private readonly options: LagWatchdogOptions) {
@@ -63,6 +64,7 @@ export class LagWatchdog {
   }
 
   start(): void {
+    this.stopped = false;
     const tick = () => {
       this.sampling = this.sample().finally(() => {
         if (this.timer) this.timer = setTimeout(tick, this.options.intervalMs ?? 1000);
@@ -71,10 +73,15 @@ export class LagWatchdog {
     this.timer = setTimeout(tick, 0);
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops sampling. A sample in flight is not waited for: while NATS is away each of its
+   * measurements waits for a request's time-out, and what it brings after stop() is dropped.
+   */
+  stop(): Promise<void> {
+    this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
-    await this.sampling;
+    return Promise.resolve();
   }
 
   /** Per projection: ok, catching up (backlog, progressing) or stuck (backlog, no progress for stuckAfterMs). */
@@ -121,9 +128,11 @@ export class LagWatchdog {
       try {
         lag = await this.options.measure(name);
       } catch (error) {
+        if (this.stopped) return;
         this.options.logger.debug({ err: error, projection: name }, 'lag not measured');
         continue;
       }
+      if (this.stopped) return;
       this.observe(name, watch, lag, Date.now());
     }
   }

@@ -44,3 +44,92 @@ export async function connectNats(
   }
   return nc;
 }
+
+/** How long closeNats lets a drain run before it closes the connection instead. */
+const DRAIN_GRACE_MS = 2_000;
+
+/**
+ * Drains a connection on stop (its subscriptions finish the messages in hand, queued publishes
+ * are flushed), but closes it once `graceMs` has passed: a drain waits for the server, which may
+ * be away, and a process stopped during a NATS outage must still stop.
+ */
+export async function closeNats(nc: NatsConnection, graceMs = DRAIN_GRACE_MS): Promise<void> {
+  if (nc.isClosed()) return;
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+  try {
+    await Promise.race([nc.drain().catch(() => undefined), grace]);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (!nc.isClosed()) await nc.close().catch(() => undefined);
+}
+
+/** A connection dialNats is making or has made; close() ends the attempts and closes it. */
+export interface NatsDial {
+  close(): Promise<void>;
+}
+
+/** How often dialNats tries again while NATS cannot be reached. */
+const DIAL_RETRY_MS = 1_000;
+
+/**
+ * Connects in the background for a process that works without NATS and only does more with it
+ * (the command API's append signals, the query API's notices): start-up never waits, an attempt
+ * that finds NATS away fails fast and is tried again every `retryMs`, and `connected` gets the
+ * connection once one is made. close() ends the attempts and closes the connection, also one an
+ * attempt still in flight brings, or one `connected` is still waiting on: a process stopped while
+ * NATS is away leaves no client redialling behind it.
+ */
+export function dialNats(
+  url: string,
+  name: string,
+  options: {
+    logger?: Logger;
+    /** What waits for NATS, for the log: "append signals", "checkpoint notices". */
+    purpose: string;
+    connected(nc: NatsConnection): void | Promise<void>;
+    retryMs?: number;
+  },
+): NatsDial {
+  const { logger, purpose } = options;
+  let nc: NatsConnection | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let closed = false;
+  let said = false;
+  let warned = 0;
+  const attempt = () => {
+    connectNats(url, name, logger, { waitOnFirstConnect: false }).then(
+      async (made) => {
+        if (closed) return void (await made.close().catch(() => undefined));
+        nc = made;
+        if (said) logger?.info(`NATS answers: ${purpose} on`);
+        try {
+          await options.connected(made);
+        } catch (error) {
+          if (!closed) logger?.warn({ err: error }, `NATS: setting up ${purpose} failed`);
+        }
+      },
+      (error: unknown) => {
+        if (closed) return;
+        // Said like a process waiting on its first connection says it, but with what waits meanwhile.
+        if (Date.now() - warned >= FIRST_CONNECT_WARNING_MS) {
+          warned = Date.now();
+          const reason = (error as { code?: string }).code ?? String(error);
+          logger?.warn({ reason }, `cannot reach NATS at ${redact(url)} yet, still trying; check NATS_URL (no ${purpose} until then)`);
+        }
+        said = true;
+        retry = setTimeout(attempt, options.retryMs ?? DIAL_RETRY_MS).unref();
+      },
+    );
+  };
+  attempt();
+  return {
+    async close() {
+      closed = true;
+      clearTimeout(retry);
+      // Closed, not drained: what it carries is best effort, and a drain waits for a server that may be away.
+      await nc?.close().catch(() => undefined);
+    },
+  };
+}

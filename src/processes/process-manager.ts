@@ -15,7 +15,7 @@ import type { Config } from '../config';
 import { OpsServer, opsServerFor } from '../http/ops-server';
 import type { Logger } from '../logger';
 import { createRegistry } from '../metrics';
-import { connectNats } from '../nats';
+import { closeNats, connectNats } from '../nats';
 import { createPool } from '../postgres';
 
 /** The process manager: drives the order saga from JetStream, sending commands through the CommandBus. */
@@ -93,7 +93,7 @@ export async function startProcessManager(
       await ops.close();
       await consumer.stop();
       await worker.stop();
-      await nc.drain().catch(() => undefined);
+      await closeNats(nc);
       await context.close();
       await lockPool.end();
       await pool.end();

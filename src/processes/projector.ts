@@ -12,7 +12,7 @@ import type { Config } from '../config';
 import { OpsServer, opsServerFor } from '../http/ops-server';
 import type { Logger } from '../logger';
 import { createRegistry } from '../metrics';
-import { connectNats } from '../nats';
+import { closeNats, connectNats } from '../nats';
 
 /** The read-store lease whose holder announces the lag watchdog's alerts. */
 export const WATCHDOG_LEASE = 'projector-lag-watchdog';
@@ -125,7 +125,7 @@ export async function startProjector(
       await watchdog.stop();
       await alerting.release();
       await ownership.stop();
-      await nc.drain().catch(() => undefined);
+      await closeNats(nc);
       await store.close();
     },
   };

@@ -20,8 +20,7 @@ import { QUERY_API } from '../http/openapi';
 import { observeRequests } from '../http/request-log';
 import type { Logger } from '../logger';
 import { createRegistry } from '../metrics';
-import type { NatsConnection } from 'nats';
-import { connectNats } from '../nats';
+import { dialNats } from '../nats';
 
 /** The query API process: reads the read store only. */
 export async function startQueryApi(
@@ -53,20 +52,16 @@ export async function startQueryApi(
       })
     : undefined;
   let probe: ProjectionLagProbe | undefined;
-  // Held from the moment it exists: the cache's attach waits on the server, and stop() must close it even then.
-  let nats: NatsConnection | undefined;
-  let stopped = false;
-  void connectNats(config.natsUrl, 'converge-query-api', logger)
-    .then(async (nc) => {
-      nats = nc;
-      if (stopped) return void (await nc.close());
+  // Dialled in the background: the API serves without NATS, and stop() closes the connection whenever it comes.
+  const nats = dialNats(config.natsUrl, 'converge-query-api', {
+    logger,
+    purpose: 'checkpoint notices',
+    connected: async (nc) => {
       freshness.attach(nc);
       probe = new ProjectionLagProbe(nc, config.namespace);
       await cache?.sync.attach(nc);
-    })
-    .catch((error: unknown) => {
-      if (!stopped) logger.warn({ err: error }, 'query API: listening for checkpoint notices failed');
-    });
+    },
+  });
   const reader = new ViewReader(freshness, cache?.cache, cache?.sync, queryMetrics(registry));
   projectionLagMetrics(
     registry,
@@ -91,11 +86,9 @@ export async function startQueryApi(
     app,
     drain: () => app.get(HealthController).drain(),
     async stop() {
-      stopped = true;
       await closeHttpApp(app);
       await cache?.close();
-      // Closed, not drained: it only listens, and a drain waits for a server that may be away.
-      await nats?.close().catch(() => undefined);
+      await nats.close();
       await store.close();
     },
   };

@@ -9,7 +9,7 @@ import type { Config } from '../config';
 import { OpsServer, opsServerFor } from '../http/ops-server';
 import type { Logger } from '../logger';
 import { createRegistry } from '../metrics';
-import { CheckpointNotice, checkpointSubject, connectNats } from '../nats';
+import { CheckpointNotice, checkpointSubject, closeNats, connectNats } from '../nats';
 import { createPool } from '../postgres';
 
 export interface RunningReconciler {
@@ -103,7 +103,7 @@ export async function startReconciler(config: Config, logger: Logger, options: {
       clearTimeout(timer);
       await running;
       await server.close();
-      await nc.drain().catch(() => undefined);
+      await closeNats(nc);
       await pool.end();
       await store.close();
     },

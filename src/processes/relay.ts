@@ -5,7 +5,7 @@ import type { Config } from '../config';
 import { OpsServer, opsServerFor } from '../http/ops-server';
 import type { Logger } from '../logger';
 import { createRegistry } from '../metrics';
-import { connectNats } from '../nats';
+import { closeNats, connectNats } from '../nats';
 import { createPool } from '../postgres';
 
 /**
@@ -88,7 +88,7 @@ export async function startRelay(
       await relay.stop();
       await release?.();
       await serving.catch(() => undefined);
-      await nc.drain().catch(() => undefined);
+      await closeNats(nc);
       await pool.end();
     },
   };

@@ -21,6 +21,10 @@ export interface PrivateNatsServer {
   restart(): Promise<void>;
   /** kill -9: no flush, connections just end (restart() brings it back). */
   kill(): Promise<void>;
+  /** SIGSTOP: the server keeps its sockets open and answers nothing, as a vanished host or a partition does. */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
   /** Stops it and removes the store directory. */
   dispose(): Promise<void>;
 }
@@ -34,6 +38,7 @@ export async function startNatsServer(): Promise<PrivateNatsServer> {
     child = undefined;
     if (!running || running.exitCode !== null) return;
     const exited = new Promise((resolve) => running.once('exit', resolve));
+    running.kill('SIGCONT'); // a paused server would not act on SIGTERM
     running.kill(signal);
     await exited;
   };
@@ -43,6 +48,8 @@ export async function startNatsServer(): Promise<PrivateNatsServer> {
     storeDir,
     stop: () => stop(),
     kill: () => stop('SIGKILL'),
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     async restart() {
       await stop();
       child = await launch(port, storeDir);

@@ -1,9 +1,6 @@
 import type { NatsConnection } from 'nats';
 import type { Logger } from '../../src/logger';
-import { appendedSubject, connectNats } from '../../src/nats';
-
-/** How often a signal that connects on its own tries NATS again while it cannot be reached. */
-const RETRY_MS = 1_000;
+import { appendedSubject, dialNats, NatsDial } from '../../src/nats';
 
 /**
  * Tells relays that events were just committed, so that an idle relay reads them at once
@@ -14,10 +11,8 @@ const RETRY_MS = 1_000;
 export class AppendSignal {
   private nc?: NatsConnection;
   private queued = false;
-  /** The connection connect() made, closed by close(); one that attach() lent is its owner's. */
-  private owned?: NatsConnection;
-  private retry?: NodeJS.Timeout;
-  private closed = false;
+  /** The connection connect() dials, closed by close(); one that attach() lent is its owner's. */
+  private dial?: NatsDial;
 
   constructor(private readonly namespace: string) {}
 
@@ -31,34 +26,17 @@ export class AppendSignal {
    * second while NATS cannot be reached, so that neither start-up nor commands ever wait for it.
    */
   connect(url: string, name: string, logger?: Logger): void {
-    let said = false;
-    const attempt = () => {
-      connectNats(url, name, undefined, { waitOnFirstConnect: false }).then(
-        (nc) => {
-          if (this.closed) return void nc.close();
-          this.owned = nc;
-          this.attach(nc);
-          if (said) logger?.info('NATS answers: append signals on');
-        },
-        (error: unknown) => {
-          if (this.closed) return;
-          if (!said)
-            logger?.warn({ err: error }, 'NATS unreachable: no append signals until it answers (the relay finds new events by polling)');
-          said = true;
-          this.retry = setTimeout(attempt, RETRY_MS).unref();
-        },
-      );
-    };
-    attempt();
+    this.dial = dialNats(url, name, {
+      logger,
+      purpose: 'append signals',
+      connected: (nc) => this.attach(nc),
+    });
   }
 
   /** Stops sending, and closes the connection connect() made (or the one an attempt still in flight makes). */
   async close(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.retry);
     this.nc = undefined;
-    // Closed, not drained: a signal left unsent costs nothing, and a drain waits for a server that may be away.
-    await this.owned?.close().catch(() => undefined);
+    await this.dial?.close();
   }
 
   appended(): void {
