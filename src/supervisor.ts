@@ -7,7 +7,7 @@ import { redact } from './postgres';
 /** The processes `npm start` runs, and which of them CONVERGE_REPLICAS multiplies. */
 const APIS = ['command-api', 'query-api'] as const;
 const BACKGROUND = ['relay', 'projector', 'process-manager'] as const;
-/** Run once whatever CONVERGE_REPLICAS says: a second reconciler would only repeat the first's work. */
+/** Run once whatever CONVERGE_REPLICAS says: a second reconciler on the same host would only stand by. */
 const SINGLETONS = ['reconciler'] as const;
 /** Ops ports (/metrics, /health) of the background processes: replica n adds 10 × (n - 1). */
 const OPS_PORTS: Record<string, [string, number]> = {

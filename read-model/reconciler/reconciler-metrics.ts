@@ -9,6 +9,7 @@ export class ReconcilerMetrics {
   readonly repairs: Counter<'projection'>;
   readonly lastRun: Gauge;
   readonly duration: Histogram;
+  readonly leaseHeld: Gauge;
 
   constructor(registry: Registry = defaultRegistry) {
     const registers = [registry];
@@ -36,6 +37,11 @@ export class ReconcilerMetrics {
       name: 'converge_reconciler_run_duration_seconds',
       help: 'how long a run took (every projection)',
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.leaseHeld = new Gauge({
+      name: 'converge_reconciler_lease_held',
+      help: '1 while this replica holds the reconciler lease and reconciles, 0 while it stands by for another',
       registers,
     });
   }

@@ -11,7 +11,7 @@ import { appendCatalogHistory, assertBuilt, runConverge } from '../../test/suppo
 import { eventually, http, projectionsCaughtUp, startTestSystem, TestSystem } from '../../test/support/system';
 import { loadConfig } from '../config';
 import { orderKey } from '../contracts';
-import { startReconciler, type RunningReconciler } from './reconciler';
+import { RECONCILER_LEASE, reconcilerLeaseTtlMs, startReconciler, type RunningReconciler } from './reconciler';
 
 const PROJECTIONS = allProjections({ lowStockThreshold: 0 }).map((p) => p.name);
 
@@ -23,6 +23,15 @@ describe('the reconciler (a scheduled background check of every view against the
   const registry = new Registry();
   const reports: ReconcileReport[] = [];
   const logLines: Record<string, unknown>[] = [];
+  let firstStopped = false;
+  const reconcilerEnv = (replica = 'first') => ({
+    ...system.env,
+    RECONCILE_INTERVAL: '2s',
+    RECONCILER_PORT: '0',
+    RECONCILE_CYCLE_RUNS: '60',
+    RECONCILE_MIN_SLICE: '500',
+    CONVERGE_REPLICA_ID: replica,
+  });
 
   beforeAll(async () => {
     assertBuilt();
@@ -36,11 +45,11 @@ describe('the reconciler (a scheduled background check of every view against the
         done();
       },
     });
-    const config = loadConfig({ ...system.env, RECONCILE_INTERVAL: '2s', RECONCILER_PORT: '0', RECONCILE_CYCLE_RUNS: '60', RECONCILE_MIN_SLICE: '500' });
+    const config = loadConfig(reconcilerEnv());
     reconciler = await startReconciler(config, pino({ level: 'info' }, sink), { registry, onReport: (report) => reports.push(report) });
   });
   afterAll(async () => {
-    await reconciler?.stop();
+    if (!firstStopped) await reconciler?.stop();
     await readPool?.end();
     await system?.dispose();
   });
@@ -147,6 +156,37 @@ describe('the reconciler (a scheduled background check of every view against the
     const log = new PostgresEventLog(system.writePool);
     for (const projection of allProjections(system.config)) {
       expect((await verifyProjection({ projection, store: system.store, log })).differences).toEqual([]);
+    }
+  });
+
+  it('reconciles on one replica at a time: a second stands by, and takes over once the first stops', async () => {
+    const standbyRegistry = new Registry();
+    const standbyReports: ReconcileReport[] = [];
+    const standby = await startReconciler(loadConfig(reconcilerEnv('second')), pino({ level: 'silent' }), {
+      registry: standbyRegistry,
+      onReport: (report) => standbyReports.push(report),
+    });
+    const leaseHeld = async (of: Registry) => (await of.getSingleMetric('converge_reconciler_lease_held')!.get()).values[0]?.value;
+    try {
+      const from = reports.length;
+      await eventually(async () => reports.length >= from + 3, 60_000, 'three more runs of the first replica');
+      expect(standbyReports).toEqual([]);
+      expect(await leaseHeld(registry)).toBe(1);
+      expect(await leaseHeld(standbyRegistry)).toBe(0);
+      const { leases } = await system.store.leases();
+      expect(leases.filter((l) => l.name === RECONCILER_LEASE).map((l) => l.owner.split('/')[0])).toEqual(['first']);
+
+      // Stopped, the first lets the lease go: the standby reconciles at its next run, not once the lease expires (30 s).
+      const stoppedAt = Date.now();
+      await reconciler.stop();
+      firstStopped = true;
+      await eventually(async () => standbyReports.length >= 1, 20_000, 'the standby to take over');
+      expect(Date.parse(standbyReports[0].startedAt) - stoppedAt).toBeLessThan(reconcilerLeaseTtlMs(2_000));
+      expect(await leaseHeld(standbyRegistry)).toBe(1);
+      const total = (report: ReconcileReport) => report.projections.reduce((n, p) => n + p.differences.changed + p.differences.missing + p.differences.extra, 0);
+      expect(standbyReports.map(total)).toEqual(standbyReports.map(() => 0));
+    } finally {
+      await standby.stop();
     }
   });
 

@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { allProjections } from '../../read-model/projections';
 import { saveReport, type ReconcileReport } from '../../read-model/reconciler/reconcile-report';
 import { Reconciler } from '../../read-model/reconciler/reconciler';
 import { ReconcilerMetrics } from '../../read-model/reconciler/reconciler-metrics';
 import { createViewStore } from '../../read-model/view-store/create-view-store';
+import { SoleLease } from '../../read-model/view-store/sole-lease';
 import { PostgresEventLog } from '../../write-model/event-store/postgres-event-log';
 import type { Config } from '../config';
 import { OpsServer, opsServerFor } from '../http/ops-server';
@@ -11,6 +13,14 @@ import type { Logger } from '../logger';
 import { createRegistry } from '../metrics';
 import { CheckpointNotice, checkpointSubject, closeNats, connectNats } from '../nats';
 import { createPool } from '../postgres';
+
+/** The read-store lease the reconciling replica holds; the others stand by. */
+export const RECONCILER_LEASE = 'reconciler';
+
+/** How long the lease outlives its holder's last renewal: three intervals, and never under 30 s. */
+export function reconcilerLeaseTtlMs(intervalMs: number): number {
+  return Math.max(3 * intervalMs, 30_000);
+}
 
 export interface RunningReconciler {
   /** The port /metrics and /health are served on. */
@@ -25,6 +35,8 @@ export interface RunningReconciler {
  * The reconciler process: every RECONCILE_INTERVAL it compares each projection's views with
  * the event log and repairs what differs (read-model/reconciler), stores the run's report in
  * the read store for `converge status` and the status page, and tells read caches what it repaired.
+ * Replicas may run on several machines: the one holding the reconciler lease reconciles, the
+ * others stand by and take over once it releases the lease (on stop) or the lease expires.
  */
 export async function startReconciler(config: Config, logger: Logger, options: { registry?: Registry; onReport?: (report: ReconcileReport) => void; ops?: OpsServer } = {}): Promise<RunningReconciler> {
   const registry = options.registry ?? createRegistry();
@@ -58,8 +70,27 @@ export async function startReconciler(config: Config, logger: Logger, options: {
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
+  const ttlMs = reconcilerLeaseTtlMs(intervalMs);
+  const lease = new SoleLease(store, RECONCILER_LEASE, `${config.replicaId}/${process.pid}/${randomBytes(3).toString('hex')}`, ttlMs);
+  let standingBy = false;
+
+  /** Whether this replica reconciles this time: it holds the lease, or has just taken it. */
+  const holdsLease = async () => {
+    const held = await lease.held().catch((error: unknown) => {
+      logger.warn({ err: error }, 'reconciler lease: the read store cannot say who holds it; skipping this run');
+      return false;
+    });
+    metrics.leaseHeld.set(held ? 1 : 0);
+    if (held && standingBy) logger.info({ replica: config.replicaId }, 'reconciler holds the lease: reconciling');
+    if (!held && !standingBy) logger.info({ replica: config.replicaId }, 'reconciler standing by: another replica holds the lease');
+    standingBy = !held;
+    return held;
+  };
 
   const runOnce = async () => {
+    if (!(await holdsLease())) return;
+    // A run longer than the lease keeps it: renewed meanwhile, so a standby does not start the same work.
+    const renewing = setInterval(() => void lease.held().catch(() => false), ttlMs / 3).unref();
     try {
       const report = await reconciler.run();
       last = report;
@@ -70,6 +101,8 @@ export async function startReconciler(config: Config, logger: Logger, options: {
       logger[found ? 'warn' : 'info']({ run: report.run, checked, differences: found, durationMs: report.durationMs }, 'reconciler run finished');
     } catch (error) {
       logger.error({ err: error }, 'reconciler run failed; the next one starts on schedule');
+    } finally {
+      clearInterval(renewing);
     }
   };
   const schedule = () => {
@@ -102,6 +135,8 @@ export async function startReconciler(config: Config, logger: Logger, options: {
       stopping = true;
       clearTimeout(timer);
       await running;
+      // A standby takes over at its next run instead of when the lease expires.
+      await lease.release();
       await server.close();
       await closeNats(nc);
       await pool.end();
