@@ -23,6 +23,9 @@ export interface ReconcilerOptions {
   onRepaired?: (projection: string, checkpoint: Checkpoint, changes: ViewChange[]) => void;
 }
 
+/** The read-store lease the reconciling replica holds; other replicas stand by. */
+export const RECONCILER_LEASE = 'reconciler';
+
 /** Findings kept in the stored report per projection (every one is logged). */
 const REPORTED = 20;
 

@@ -3,6 +3,7 @@ import { connect, JetStreamManager, NatsConnection } from 'nats';
 import { allProjections } from '../../read-model/projections';
 import { shadowState } from '../../read-model/rebuild/shadow';
 import { loadReports, summarizeReport } from '../../read-model/reconciler/reconcile-report';
+import { RECONCILER_LEASE } from '../../read-model/reconciler/reconciler';
 import type { Projection } from '../../read-model/projector/projection';
 import type { Checkpoint, Lease, ViewStore } from '../../read-model/view-store/view-store';
 import { PROJECTOR_MEMBER_PREFIX } from '../../read-model/projector/ownership';
@@ -43,7 +44,7 @@ export function statusCommand(): Command {
             projections,
             relay: { ...relay, publisher: replicas.relay.active ?? null, standbys: replicas.relay.standbys },
             projectorReplicas: replicas.projectors,
-            reconciler,
+            reconciler: { ...reconciler, holder: replicas.reconciler },
             errors,
           };
           if (flags.json) printJson(status);
@@ -116,7 +117,14 @@ async function replicaStatus(store: ViewStore, pool: Pool, namespace: string) {
       const owns = [...owners].filter(([, owner]) => owner.replica === replica).map(([name]) => name);
       return { replica, lastSeenSecondsAgo: seconds(lease.renewedAt, now), owns, standby: owns.length === 0 };
     });
-  return { owners, projectors, relay: await relayLeaseHolders(pool, namespace) };
+  const held = leases.find((lease) => lease.name === RECONCILER_LEASE && lease.expiresAt > now);
+  const reconciler = held && {
+    replica: held.owner.split('/')[0],
+    heldSeconds: seconds(held.acquiredAt, now),
+    renewedSecondsAgo: seconds(held.renewedAt, now),
+    expiresInSeconds: seconds(now, held.expiresAt),
+  };
+  return { owners, projectors, reconciler: reconciler ?? null, relay: await relayLeaseHolders(pool, namespace) };
 }
 
 type Nats = { nc?: NatsConnection; jsm?: JetStreamManager; error?: string };
@@ -150,7 +158,11 @@ function printStatus(status: {
   projections: Awaited<ReturnType<typeof projectionStatus>>[];
   relay: Awaited<ReturnType<PostgresEventLog['relayProgress']>> & { publisher: RelayLeaseHolder | null; standbys: RelayLeaseHolder[] };
   projectorReplicas: { replica: string; lastSeenSecondsAgo: number; owns: string[]; standby: boolean }[];
-  reconciler: { lastRun: ReturnType<typeof summarizeReport> | null; lastWithDifferences: ReturnType<typeof summarizeReport> | null };
+  reconciler: {
+    lastRun: ReturnType<typeof summarizeReport> | null;
+    lastWithDifferences: ReturnType<typeof summarizeReport> | null;
+    holder: Omit<ProjectionOwner, 'token'> | null;
+  };
 }): void {
   console.log(`namespace ${status.namespace}`);
   for (const p of status.projections) {
@@ -191,4 +203,9 @@ function printStatus(status: {
   const since = (holder: RelayLeaseHolder) => (holder.since ? `, connected ${new Date(holder.since).toISOString()}` : '');
   console.log(`  relay publisher   ${relay.publisher ? `${relay.publisher.holder}${since(relay.publisher)}` : 'none'}`);
   for (const standby of relay.standbys) console.log(`  relay standby     ${standby.holder}${since(standby)}`);
+  const holder = status.reconciler.holder;
+  const lease = holder
+    ? `held by ${holder.replica} (held ${holder.heldSeconds} s, renewed ${holder.renewedSecondsAgo} s ago)`
+    : 'not held (no reconciler running)';
+  console.log(`  reconciler lease  ${lease}`);
 }

@@ -11,7 +11,8 @@ import { appendCatalogHistory, assertBuilt, runConverge } from '../../test/suppo
 import { eventually, http, projectionsCaughtUp, startTestSystem, TestSystem } from '../../test/support/system';
 import { loadConfig } from '../config';
 import { orderKey } from '../contracts';
-import { RECONCILER_LEASE, reconcilerLeaseTtlMs, startReconciler, type RunningReconciler } from './reconciler';
+import { RECONCILER_LEASE } from '../../read-model/reconciler/reconciler';
+import { reconcilerLeaseTtlMs, startReconciler, type RunningReconciler } from './reconciler';
 
 const PROJECTIONS = allProjections({ lowStockThreshold: 0 }).map((p) => p.name);
 
@@ -150,6 +151,7 @@ describe('the reconciler (a scheduled background check of every view against the
     expect(status.stdout).toContain(`last differences found: run #${run.run} at ${run.finishedAt}`);
     expect(status.stdout).toContain('1 changed / 1 missing / 1 extra, 3 repaired');
     expect(status.stdout).toContain(`repaired extra product-catalog products/${ghost}`);
+    expect(status.stdout).toMatch(/^ {2}reconciler lease {2}held by first \(held [\d.]+ s, renewed [\d.]+ s ago\)$/m);
 
     // And the whole of every view equals a replay of the log.
     await projectionsCaughtUp(system, PROJECTIONS, 60_000);

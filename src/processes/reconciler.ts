@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { allProjections } from '../../read-model/projections';
 import { saveReport, type ReconcileReport } from '../../read-model/reconciler/reconcile-report';
-import { Reconciler } from '../../read-model/reconciler/reconciler';
+import { Reconciler, RECONCILER_LEASE } from '../../read-model/reconciler/reconciler';
 import { ReconcilerMetrics } from '../../read-model/reconciler/reconciler-metrics';
 import { createViewStore } from '../../read-model/view-store/create-view-store';
 import { SoleLease } from '../../read-model/view-store/sole-lease';
@@ -13,9 +13,6 @@ import type { Logger } from '../logger';
 import { createRegistry } from '../metrics';
 import { CheckpointNotice, checkpointSubject, closeNats, connectNats } from '../nats';
 import { createPool } from '../postgres';
-
-/** The read-store lease the reconciling replica holds; the others stand by. */
-export const RECONCILER_LEASE = 'reconciler';
 
 /** How long the lease outlives its holder's last renewal: three intervals, and never under 30 s. */
 export function reconcilerLeaseTtlMs(intervalMs: number): number {
