@@ -18,8 +18,11 @@ import { benchEnv, benchSku, jsonRequest, registerProducts } from './system';
 import { CpuShare, cpuShare, cpuUse, describeCpuShare } from './support/cpu';
 
 export const RATE = 300;
-/** Processes counted by command name: every PostgreSQL backend and the NATS server. */
-const CPU_BY_COMMAND = { postgres: 'PostgreSQL', 'nats-server': 'NATS' };
+/**
+ * Processes counted by command name: every PostgreSQL backend, the NATS server, and Redis (the
+ * read cache's shared tier: each checkpoint notice invalidates there even when nothing is read).
+ */
+const CPU_BY_COMMAND = { postgres: 'PostgreSQL', 'nats-server': 'NATS', 'redis-server': 'Redis' };
 export const WARM_UP_SECONDS = 1;
 const SKUS = 100;
 /** The view GET /inventory/{sku} reads. */
@@ -51,7 +54,7 @@ export interface VisibilityRun {
   rate: number;
   achievedRate: number;
   seconds: number;
-  /** CPU time per command of each process (PostgreSQL and NATS in all), where /proc exists. */
+  /** CPU time per command of each process (PostgreSQL, NATS and Redis in all), where /proc exists. */
   cpu?: CpuShare;
 }
 
@@ -85,7 +88,7 @@ export async function startVisibilitySystem(
   ctx.defer(() => deleteEventStream(namespace));
   const env = await benchEnv({ writeUrl: write.url, readUrl, namespace, env: options.env });
   const config = loadConfig(env);
-  // Whose CPU time each run reports: the system's processes, the load generator (this process), PostgreSQL, NATS.
+  // Whose CPU time each run reports: the system's processes, the load generator (this process), PostgreSQL, NATS, Redis.
   const pids: Record<string, number> = { [options.inProcess ? 'converge + load generator' : 'load generator']: process.pid };
   if (options.inProcess) {
     for (const start of [startCommandApi, startRelay, startProjector, startProcessManager, startQueryApi]) {
