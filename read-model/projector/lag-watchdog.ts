@@ -123,18 +123,22 @@ export class LagWatchdog {
       this.options.logger.debug({ err: error }, 'watchdog lease not checked; announcing');
       return true;
     });
-    for (const [name, watch] of this.watches) {
-      let lag: ProjectionLag | undefined;
-      try {
-        lag = await this.options.measure(name);
-      } catch (error) {
-        if (this.stopped) return;
-        this.options.logger.debug({ err: error, projection: name }, 'lag not measured');
-        continue;
-      }
-      if (this.stopped) return;
-      this.observe(name, watch, lag, Date.now());
-    }
+    // Measured together (while NATS is away each waits for its request's time-out), observed in order.
+    const names = [...this.watches.keys()];
+    const measured = await Promise.all(
+      names.map((name) =>
+        this.options.measure(name).then(
+          (lag) => ({ lag }),
+          (error: unknown) => ({ error }),
+        ),
+      ),
+    );
+    if (this.stopped) return;
+    names.forEach((name, i) => {
+      const result = measured[i];
+      if ('error' in result) this.options.logger.debug({ err: result.error, projection: name }, 'lag not measured');
+      else this.observe(name, this.watches.get(name)!, result.lag, Date.now());
+    });
   }
 
   private observe(name: string, watch: Watch, lag: ProjectionLag | undefined, now: number): void {

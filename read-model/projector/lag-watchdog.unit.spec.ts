@@ -41,6 +41,34 @@ describe('LagWatchdog', () => {
     expect(logger.warn).toHaveBeenCalledTimes(1);
   });
 
+  it('measures every projection at once, so one sample costs one slow answer, not one per projection', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const measured: string[] = [];
+    watchdog = new LagWatchdog({
+      projections: ['product-catalog', 'inventory-levels', 'order-summary'],
+      measure: async (name) => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((resolve) => setImmediate(resolve));
+        inFlight--;
+        measured.push(name);
+        if (name === 'inventory-levels') throw new Error('request timed out');
+        return behind(1);
+      },
+      thresholdSeconds: 10,
+      forMs: 5_000,
+      stuckAfterMs: 3_000,
+      logger: logger as unknown as Logger,
+    });
+    await watchdog.sample();
+    expect(most).toBe(3);
+    expect(measured.sort()).toEqual(['inventory-levels', 'order-summary', 'product-catalog']);
+    // A failed measurement leaves its projection unknown and the others observed.
+    expect(logger.debug).toHaveBeenCalledWith(expect.objectContaining({ projection: 'inventory-levels' }), 'lag not measured');
+    expect(Object.keys(watchdog.states())).toEqual(['product-catalog', 'inventory-levels', 'order-summary']);
+    expect(watchdog.states()['product-catalog']).toBe('catching up');
+  });
+
   it('a replica without the watchdog lease keeps quiet, and announces when it cannot tell (the store is away)', async () => {
     let announces: () => Promise<boolean> = () => Promise.resolve(false);
     watchdog = new LagWatchdog({

@@ -50,8 +50,9 @@ const DRAIN_GRACE_MS = 2_000;
 
 /**
  * Drains a connection on stop (its subscriptions finish the messages in hand, queued publishes
- * are flushed), but closes it once `graceMs` has passed: a drain waits for the server, which may
- * be away, and a process stopped during a NATS outage must still stop.
+ * are flushed), but closes it once `graceMs` has passed. A drain waits for the server's answer:
+ * a server that is frozen, or whose host has vanished, keeps the socket open and never answers,
+ * and the process would not stop (a killed server is different: the refused reconnect ends it).
  */
 export async function closeNats(nc: NatsConnection, graceMs = DRAIN_GRACE_MS): Promise<void> {
   if (nc.isClosed()) return;
