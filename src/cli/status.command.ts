@@ -206,6 +206,6 @@ function printStatus(status: {
   const holder = status.reconciler.holder;
   const lease = holder
     ? `held by ${holder.replica} (held ${holder.heldSeconds} s, renewed ${holder.renewedSecondsAgo} s ago)`
-    : 'not held (no reconciler running)';
+    : 'not held (no reconciler running, or RECONCILE_INTERVAL is 0)';
   console.log(`  reconciler lease  ${lease}`);
 }
