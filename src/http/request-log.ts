@@ -87,13 +87,14 @@ export function observeRequests(server: Server, options: { logger: Logger; regis
     res.once('close', () => {
       const ms = performance.now() - started;
       const status = res.statusCode;
-      if (res.writableFinished) duration.observe({ method: req.method ?? 'GET', route: routeOf(req), status: String(status) }, ms / 1000);
+      const route = routeOf(req);
+      if (res.writableFinished) duration.observe({ method: req.method ?? 'GET', route, status: String(status) }, ms / 1000);
       const level = levelOf(req, status);
       if (!logger.isLevelEnabled(level)) return;
       const durationMs = Math.round(ms);
       const line = {
         method: req.method,
-        route: routeOf(req),
+        route,
         url: req.url,
         status,
         durationMs,
