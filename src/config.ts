@@ -3,6 +3,7 @@ import { cleanEnv, port, str, makeValidator, EnvError } from 'envalid';
 import proxyaddr from 'proxy-addr';
 import type { IdentitySettings } from './identity/authenticator';
 import { DEV_KEY_PATTERN } from './identity/dev-key';
+import { JWKS_CACHE_MAX_AGE_MS, JWKS_STALE_IF_ERROR_MS } from './identity/jwks-defaults';
 
 const storeUrl = makeValidator<string>((value) => {
   if (!/^(mongodb(\+srv)?|postgres(ql)?):\/\//.test(value)) {
@@ -152,9 +153,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       AUTH_AUDIENCE: str({ default: '', desc: 'the accepted `aud` (development: converge)' }),
       AUTH_DEV_KEY: devKey({ default: '', desc: 'development signing secret (base64url, ≥ 32 bytes); empty: .converge/dev-signing-key' }),
       AUTH_ROLE_CLAIM: str({ default: 'role', desc: 'the token claim that carries the role' }),
-      AUTH_JWKS_CACHE_MAX_AGE: duration({ default: 600_000, desc: "how long the provider's keys are used before they are fetched again" }),
+      AUTH_JWKS_CACHE_MAX_AGE: duration({
+        default: JWKS_CACHE_MAX_AGE_MS,
+        desc: "how long the provider's keys are used before they are fetched again",
+      }),
       AUTH_JWKS_STALE_IF_ERROR: duration({
-        default: 3_600_000,
+        default: JWKS_STALE_IF_ERROR_MS,
         desc: 'how long past that the last keys still verify tokens while the provider cannot be reached (0: not at all)',
       }),
       HOST: str({ default: '0.0.0.0', desc: 'the interface the two APIs bind' }),

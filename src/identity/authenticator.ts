@@ -2,6 +2,7 @@ import { errors, jwtVerify, JWTVerifyGetKey, SignJWT } from 'jose';
 import { developmentKey } from './dev-key';
 import { keySetFailure, remoteKeySet } from './key-set';
 import { Identity, isRole, Role } from './roles';
+import { JWKS_CACHE_MAX_AGE_MS, JWKS_STALE_IF_ERROR_MS } from './jwks-defaults';
 
 /** The identity settings of src/config.ts. */
 export interface IdentitySettings {
@@ -18,9 +19,6 @@ export interface IdentitySettings {
   /** How long past that the last keys still verify tokens while the provider cannot be reached (default 1 hour; 0: not at all). */
   jwksStaleIfErrorMs?: number;
 }
-
-export const JWKS_CACHE_MAX_AGE_MS = 10 * 60_000;
-export const JWKS_STALE_IF_ERROR_MS = 60 * 60_000;
 
 export const DEV_ISSUER = 'converge-dev';
 export const DEV_AUDIENCE = 'converge';
