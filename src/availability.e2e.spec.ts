@@ -96,7 +96,7 @@ describe('availability while NATS is down', () => {
   it('stops every process promptly while NATS answers nothing (a vanished host), and starts them again once it is back', async () => {
     await system.start('reconciler');
     // Frozen: connections stay open and nothing is answered, so nothing that waits on the server ends on its own.
-    nats.pause();
+    await nats.pause();
     /** Resolves with the seconds a stop took; rejects if it takes more than 15 s. */
     const timedStop = async (piece: Piece) => {
       const started = Date.now();

@@ -33,9 +33,10 @@ describe('NATS connections that never wait on an absent server', () => {
 
     const stranded = await connectNats(nats.url, 'test-close-stranded');
     stranded.subscribe('test.stranded');
+    await stranded.flush(); // nothing the server owes this connection is still on its way
     // Frozen, as a vanished host is: the socket stays open and a drain's flush is never answered (a killed server's
     // refused reconnects end a drain within a second; this one would wait for nats.js's ping timeouts, minutes).
-    nats.pause();
+    await nats.pause();
     try {
       started = Date.now();
       await closeNats(stranded, 1_000);

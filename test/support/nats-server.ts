@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,8 +21,8 @@ export interface PrivateNatsServer {
   restart(): Promise<void>;
   /** kill -9: no flush, connections just end (restart() brings it back). */
   kill(): Promise<void>;
-  /** SIGSTOP: the server keeps its sockets open and answers nothing, as a vanished host or a partition does. */
-  pause(): void;
+  /** SIGSTOP: the server keeps its sockets open and answers nothing, as a vanished host or a partition does. Resolves once it is stopped. */
+  pause(): Promise<void>;
   /** SIGCONT after pause(). */
   resume(): void;
   /** Stops it and removes the store directory. */
@@ -48,7 +48,18 @@ export async function startNatsServer(): Promise<PrivateNatsServer> {
     storeDir,
     stop: () => stop(),
     kill: () => stop('SIGKILL'),
-    pause: () => void child?.kill('SIGSTOP'),
+    async pause() {
+      const paused = child;
+      if (!paused?.pid) return;
+      paused.kill('SIGSTOP');
+      // kill() returns before the signal takes effect, and every thread of the server must stop:
+      // one still running could answer one more request.
+      const deadline = Date.now() + 5_000;
+      while (!(await allThreadsStopped(paused.pid))) {
+        if (Date.now() > deadline) throw new Error('nats-server did not stop on SIGSTOP within 5 s');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    },
     resume: () => void child?.kill('SIGCONT'),
     async restart() {
       await stop();
@@ -59,6 +70,15 @@ export async function startNatsServer(): Promise<PrivateNatsServer> {
       await rm(storeDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Whether every thread of a process is stopped (state T in /proc). */
+async function allThreadsStopped(pid: number): Promise<boolean> {
+  const threads = await readdir(`/proc/${pid}/task`);
+  const states = await Promise.all(
+    threads.map(async (tid) => (await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8')).replace(/^.*\) /s, '')[0]),
+  );
+  return states.every((state) => state === 'T');
 }
 
 async function launch(port: number, storeDir: string): Promise<ChildProcess> {
