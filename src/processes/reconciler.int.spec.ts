@@ -192,6 +192,25 @@ describe('the reconciler (a scheduled background check of every view against the
     }
   });
 
+  it('a standby takes over once a holder that vanished without releasing the lease lets it expire', async () => {
+    // A replica that died holding the lease: its row stays until it expires (3 s here; a real one's TTL is three intervals).
+    expect(await system.store.acquireLease(RECONCILER_LEASE, 'vanished/1/abc', 3_000)).toBeDefined();
+    const heldAt = Date.now();
+    const standbyReports: ReconcileReport[] = [];
+    const standby = await startReconciler(loadConfig(reconcilerEnv('third')), pino({ level: 'silent' }), {
+      registry: new Registry(),
+      onReport: (report) => standbyReports.push(report),
+    });
+    try {
+      await eventually(async () => standbyReports.length >= 1, 30_000, 'the standby to take the expired lease');
+      expect(Date.parse(standbyReports[0].startedAt) - heldAt).toBeGreaterThanOrEqual(2_500);
+      const { leases } = await system.store.leases();
+      expect(leases.filter((l) => l.name === RECONCILER_LEASE).map((l) => l.owner.split('/')[0])).toEqual(['third']);
+    } finally {
+      await standby.stop();
+    }
+  });
+
   async function documents(ids: string[]): Promise<Map<string, StoredDocument>> {
     return system.store.getMany('products', ids);
   }
