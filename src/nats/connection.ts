@@ -5,6 +5,11 @@ import { redact } from '../postgres';
 /** How often a process waiting for its first NATS connection says so. */
 const FIRST_CONNECT_WARNING_MS = 5_000;
 
+/** What a process waiting for its first NATS connection says, every FIRST_CONNECT_WARNING_MS. */
+function stillTrying(url: string): string {
+  return `cannot reach NATS at ${redact(url)} yet, still trying; check NATS_URL`;
+}
+
 /**
  * A connection that redials for ever once made. By default the first connection is awaited however
  * long NATS takes; `waitOnFirstConnect: false` fails at once instead, for a caller that retries on
@@ -19,12 +24,7 @@ export async function connectNats(
   const waitOnFirstConnect = options.waitOnFirstConnect ?? true;
   // waitOnFirstConnect waits for NATS however long it takes: say what is awaited, instead of a silent start-up.
   const waiting =
-    logger && waitOnFirstConnect
-      ? setInterval(
-          () => logger.warn(`cannot reach NATS at ${redact(url)} yet, still trying; check NATS_URL`),
-          FIRST_CONNECT_WARNING_MS,
-        ).unref()
-      : undefined;
+    logger && waitOnFirstConnect ? setInterval(() => logger.warn(stillTrying(url)), FIRST_CONNECT_WARNING_MS).unref() : undefined;
   const nc = await connect({
     // NATS_URL may list a cluster's servers, comma-separated.
     servers: url.split(',').map((server) => server.trim()),
@@ -97,14 +97,14 @@ export function dialNats(
   let nc: NatsConnection | undefined;
   let retry: NodeJS.Timeout | undefined;
   let closed = false;
-  let said = false;
+  /** When the last "still trying" was said; 0 while no attempt has failed. */
   let warned = 0;
   const attempt = () => {
     connectNats(url, name, logger, { waitOnFirstConnect: false }).then(
       async (made) => {
         if (closed) return void (await made.close().catch(() => undefined));
         nc = made;
-        if (said) logger?.info(`NATS answers: ${purpose} on`);
+        if (warned) logger?.info(`NATS answers: ${purpose} on`);
         try {
           await options.connected(made);
         } catch (error) {
@@ -117,9 +117,8 @@ export function dialNats(
         if (Date.now() - warned >= FIRST_CONNECT_WARNING_MS) {
           warned = Date.now();
           const reason = (error as { code?: string }).code ?? String(error);
-          logger?.warn({ reason }, `cannot reach NATS at ${redact(url)} yet, still trying; check NATS_URL (no ${purpose} until then)`);
+          logger?.warn({ reason }, `${stillTrying(url)} (no ${purpose} until then)`);
         }
-        said = true;
         retry = setTimeout(attempt, options.retryMs ?? DIAL_RETRY_MS).unref();
       },
     );
