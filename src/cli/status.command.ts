@@ -99,16 +99,17 @@ async function replicaStatus(store: ViewStore, pool: Pool, namespace: string) {
   // A read store not yet migrated for leases has no owners to show.
   const { leases, now } = await store.leases().catch(() => ({ leases: [] as Lease[], now: new Date() }));
   const seconds = (from: Date, to: Date) => Math.round((to.getTime() - from.getTime()) / 100) / 10;
+  const holderOf = (lease: Lease): ProjectionOwner => ({
+    replica: lease.owner.split('/')[0],
+    token: lease.token,
+    heldSeconds: seconds(lease.acquiredAt, now),
+    renewedSecondsAgo: seconds(lease.renewedAt, now),
+    expiresInSeconds: seconds(now, lease.expiresAt),
+  });
   const owners = new Map<string, ProjectionOwner>();
   for (const lease of leases) {
     if (!lease.name.startsWith('projection/') || lease.expiresAt <= now) continue;
-    owners.set(lease.name.slice('projection/'.length), {
-      replica: lease.owner.split('/')[0],
-      token: lease.token,
-      heldSeconds: seconds(lease.acquiredAt, now),
-      renewedSecondsAgo: seconds(lease.renewedAt, now),
-      expiresInSeconds: seconds(now, lease.expiresAt),
-    });
+    owners.set(lease.name.slice('projection/'.length), holderOf(lease));
   }
   const projectors = leases
     .filter((lease) => lease.name.startsWith(PROJECTOR_MEMBER_PREFIX) && lease.expiresAt > now)
@@ -118,13 +119,13 @@ async function replicaStatus(store: ViewStore, pool: Pool, namespace: string) {
       return { replica, lastSeenSecondsAgo: seconds(lease.renewedAt, now), owns, standby: owns.length === 0 };
     });
   const held = leases.find((lease) => lease.name === RECONCILER_LEASE && lease.expiresAt > now);
-  const reconciler = held && {
-    replica: held.owner.split('/')[0],
-    heldSeconds: seconds(held.acquiredAt, now),
-    renewedSecondsAgo: seconds(held.renewedAt, now),
-    expiresInSeconds: seconds(now, held.expiresAt),
-  };
-  return { owners, projectors, reconciler: reconciler ?? null, relay: await relayLeaseHolders(pool, namespace) };
+  let reconciler: Omit<ProjectionOwner, 'token'> | null = null;
+  if (held) {
+    // The projections' shape without the token: nothing writes under the reconciler's.
+    const { token, ...holder } = holderOf(held);
+    reconciler = holder;
+  }
+  return { owners, projectors, reconciler, relay: await relayLeaseHolders(pool, namespace) };
 }
 
 type Nats = { nc?: NatsConnection; jsm?: JetStreamManager; error?: string };
