@@ -25,8 +25,9 @@ describe('NATS connections that never wait on an absent server', () => {
     })();
     live.publish('test.drain', 'in flight');
     let started = Date.now();
-    await closeNats(live, 5_000);
-    expect(Date.now() - started).toBeLessThan(2_000);
+    await closeNats(live, 60_000);
+    // Well under the grace: the drain ended it, not the timer (bounds this loose hold on a loaded machine).
+    expect(Date.now() - started).toBeLessThan(20_000);
     expect(live.isClosed()).toBe(true);
     // A drain, not a close: the subscription handled what was in flight first.
     expect(received).toEqual(['in flight']);
@@ -42,7 +43,7 @@ describe('NATS connections that never wait on an absent server', () => {
       await closeNats(stranded, 1_000);
       const took = Date.now() - started;
       expect(took).toBeGreaterThanOrEqual(900);
-      expect(took).toBeLessThan(3_000);
+      expect(took).toBeLessThan(20_000); // not nats.js's ping time-outs, which take minutes
       expect(stranded.isClosed()).toBe(true);
     } finally {
       nats.resume();
