@@ -1,3 +1,4 @@
+import { testToken } from '../test/support/auth';
 import { http, startTestSystem, TestSystem } from '../test/support/system';
 
 /** The command API over HTTP: every bad request is a clear 4xx problem and writes nothing. */
@@ -216,6 +217,23 @@ describe('Idempotency-Key', () => {
     expect(answers.map((a) => a.status)).toEqual(Array(6).fill(200));
     for (const answer of answers) expect(answer.body).toEqual(answers[0].body);
     expect(await eventCount()).toBe(before + 1);
+  });
+
+  it('is kept per caller: another caller with the same key and body gets an answer of its own', async () => {
+    const key = { 'idempotency-key': 'shared-0001' };
+    const other = { ...key, authorization: await testToken('admin', 'other-staff') };
+    const before = await eventCount();
+    const first = await http('POST', url('/inventory/MUG-1/receipts'), { quantity: 1 }, key);
+    const theirs = await http('POST', url('/inventory/MUG-1/receipts'), { quantity: 1 }, other);
+    expect([first.status, theirs.status]).toEqual([200, 200]);
+    expect(theirs.body.version).toBe(first.body.version + 1);
+    expect(await eventCount()).toBe(before + 2);
+    // Each caller's retry gets its own first answer; a third caller's other body is not told the key was used.
+    expect((await http('POST', url('/inventory/MUG-1/receipts'), { quantity: 1 }, other)).body).toEqual(theirs.body);
+    expect((await http('POST', url('/inventory/MUG-1/receipts'), { quantity: 1 }, key)).body).toEqual(first.body);
+    const third = { ...key, authorization: await testToken('admin', 'third-staff') };
+    expect((await http('POST', url('/inventory/MUG-1/receipts'), { quantity: 3 }, third)).status).toBe(200);
+    expect(await eventCount()).toBe(before + 3);
   });
 
   it('the same key with another body is a 422 and appends nothing', async () => {

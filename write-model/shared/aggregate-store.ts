@@ -24,7 +24,7 @@ export interface CommandContext {
   actorRole?: string;
   /** If-Match: the aggregate version the client saw (412 when it moved on). */
   expectedVersion?: number;
-  /** Idempotency-Key with the request's scope (method and route) and a hash of its body. */
+  /** Idempotency-Key with the request's scope (method, route and caller) and a hash of its body. */
   idempotency?: { scope: string; key: string; requestHash: string };
 }
 

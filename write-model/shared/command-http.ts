@@ -25,7 +25,8 @@ export const Context = createParamDecorator((_: unknown, ctx: ExecutionContext):
     if (!IDEMPOTENCY_KEY.test(key)) {
       throw badHeader('Idempotency-Key', 'must be 1-200 printable ASCII characters');
     }
-    const scope = `${req.method} ${(req.route as { path?: string } | undefined)?.path ?? req.path}`;
+    // Kept per caller: another caller's request with the same key is never answered with this one's outcome.
+    const scope = `${req.method} ${(req.route as { path?: string } | undefined)?.path ?? req.path} by ${identity.subject}`;
     context.idempotency = { scope, key, requestHash: requestHash({ params: req.params, body: (req.body as unknown) ?? null }) };
   }
   return context;

@@ -147,7 +147,8 @@ export function ApiCommand(doc: CommandDoc): MethodDecorator {
       // No example: a fixed key sent with every try would replay, or refuse with 422, the tries after the first.
       description:
         '1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key ' +
-        'and request returns the first outcome and writes nothing; the same key with another request answers 422',
+        'and request returns the first outcome and writes nothing; the same key with another request answers 422. ' +
+        'Keys are kept per caller (token subject) and route: another caller never gets this outcome, nor a 422 for this key',
       schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,200}$' },
     }),
     ApiCorrelationHeader(),

@@ -486,7 +486,7 @@ export interface operations {
             header?: {
                 /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too). When the aggregate has moved on, the operation's conflict policy decides (412 for a strict one). Leave it out to apply the command at any version. */
                 "If-Match"?: string;
-                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
+                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422. Keys are kept per caller (token subject) and route: another caller never gets this outcome, nor a 422 for this key */
                 "Idempotency-Key"?: string;
                 /** @description carried into the events' metadata; generated when absent; 1-128 printable ASCII characters (400 otherwise) */
                 "X-Correlation-Id"?: string;
@@ -591,7 +591,7 @@ export interface operations {
             header?: {
                 /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too). When the aggregate has moved on, the operation's conflict policy decides (412 for a strict one). Leave it out to apply the command at any version. */
                 "If-Match"?: string;
-                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
+                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422. Keys are kept per caller (token subject) and route: another caller never gets this outcome, nor a 422 for this key */
                 "Idempotency-Key"?: string;
                 /** @description carried into the events' metadata; generated when absent; 1-128 printable ASCII characters (400 otherwise) */
                 "X-Correlation-Id"?: string;
@@ -708,7 +708,7 @@ export interface operations {
             header?: {
                 /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too). When the aggregate has moved on, the operation's conflict policy decides (412 for a strict one). Leave it out to apply the command at any version. */
                 "If-Match"?: string;
-                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
+                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422. Keys are kept per caller (token subject) and route: another caller never gets this outcome, nor a 422 for this key */
                 "Idempotency-Key"?: string;
                 /** @description carried into the events' metadata; generated when absent; 1-128 printable ASCII characters (400 otherwise) */
                 "X-Correlation-Id"?: string;
@@ -824,7 +824,7 @@ export interface operations {
             header?: {
                 /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too). When the aggregate has moved on, the operation's conflict policy decides (412 for a strict one). Leave it out to apply the command at any version. */
                 "If-Match"?: string;
-                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
+                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422. Keys are kept per caller (token subject) and route: another caller never gets this outcome, nor a 422 for this key */
                 "Idempotency-Key"?: string;
                 /** @description carried into the events' metadata; generated when absent; 1-128 printable ASCII characters (400 otherwise) */
                 "X-Correlation-Id"?: string;
@@ -919,7 +919,7 @@ export interface operations {
             header?: {
                 /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too). When the aggregate has moved on, the operation's conflict policy decides (412 for a strict one). Leave it out to apply the command at any version. */
                 "If-Match"?: string;
-                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
+                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422. Keys are kept per caller (token subject) and route: another caller never gets this outcome, nor a 422 for this key */
                 "Idempotency-Key"?: string;
                 /** @description carried into the events' metadata; generated when absent; 1-128 printable ASCII characters (400 otherwise) */
                 "X-Correlation-Id"?: string;
@@ -1036,7 +1036,7 @@ export interface operations {
             header?: {
                 /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too). When the aggregate has moved on, the operation's conflict policy decides (412 for a strict one). Leave it out to apply the command at any version. */
                 "If-Match"?: string;
-                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
+                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422. Keys are kept per caller (token subject) and route: another caller never gets this outcome, nor a 422 for this key */
                 "Idempotency-Key"?: string;
                 /** @description carried into the events' metadata; generated when absent; 1-128 printable ASCII characters (400 otherwise) */
                 "X-Correlation-Id"?: string;
@@ -1151,7 +1151,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
+                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422. Keys are kept per caller (token subject) and route: another caller never gets this outcome, nor a 422 for this key */
                 "Idempotency-Key"?: string;
                 /** @description carried into the events' metadata; generated when absent; 1-128 printable ASCII characters (400 otherwise) */
                 "X-Correlation-Id"?: string;
@@ -1247,7 +1247,7 @@ export interface operations {
             header?: {
                 /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too). When the aggregate has moved on, the operation's conflict policy decides (412 for a strict one). Leave it out to apply the command at any version. */
                 "If-Match"?: string;
-                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
+                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422. Keys are kept per caller (token subject) and route: another caller never gets this outcome, nor a 422 for this key */
                 "Idempotency-Key"?: string;
                 /** @description carried into the events' metadata; generated when absent; 1-128 printable ASCII characters (400 otherwise) */
                 "X-Correlation-Id"?: string;
@@ -1364,7 +1364,7 @@ export interface operations {
             header?: {
                 /** @description the aggregate version the client last saw, as its ETag (`"3"`; `W/"3"` and `3` are accepted too). When the aggregate has moved on, the operation's conflict policy decides (412 for a strict one). Leave it out to apply the command at any version. */
                 "If-Match"?: string;
-                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422 */
+                /** @description 1-200 printable ASCII characters, fresh for each logical request (a UUID, say): a retry with the same key and request returns the first outcome and writes nothing; the same key with another request answers 422. Keys are kept per caller (token subject) and route: another caller never gets this outcome, nor a 422 for this key */
                 "Idempotency-Key"?: string;
                 /** @description carried into the events' metadata; generated when absent; 1-128 printable ASCII characters (400 otherwise) */
                 "X-Correlation-Id"?: string;
