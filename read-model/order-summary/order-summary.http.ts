@@ -5,7 +5,7 @@ import { Allowed, Caller } from '../../src/http/access';
 import { validationProblem } from '../../src/http/problem';
 import type { Identity } from '../../src/identity/roles';
 import { ConsistencyQuery } from '../query-api/consistency.query';
-import { answerOf, notFound, notModified, ViewReader } from '../query-api/view-response';
+import { answerOf, clearViewHeaders, notFound, notModified, ViewReader } from '../query-api/view-response';
 import { type ViewStore, VIEW_STORE } from '../view-store/view-store';
 import { ApiViewQuery } from '../query-api/view.openapi';
 import { ORDERS, orderSummaryProjection } from './order-summary.projection';
@@ -45,9 +45,13 @@ export class OrderSummaryController {
     const found = await this.views.cached(req, res, { projection: orderSummaryProjection.name, collection: ORDERS, id }, () =>
       loadOrderSummary(this.store, id),
     );
-    // Another customer's order is not found, exactly like one that does not exist.
+    // Another customer's order is not found, exactly like one that does not exist: not even the
+    // View-* headers (set by a read that found a document, or missed the cache) tell the two apart.
     const owner = (found?.answer.data as { customerId?: string } | undefined)?.customerId;
-    if (!found || (caller.role === 'customer' && owner !== caller.subject)) throw notFound(`order ${id}`);
+    if (!found || (caller.role === 'customer' && owner !== caller.subject)) {
+      clearViewHeaders(res);
+      throw notFound(`order ${id}`);
+    }
     if (notModified(req, res, found.answer.etag)) return undefined;
     return { data: found.answer.data, view: found.view };
   }

@@ -153,6 +153,11 @@ export function viewHeaders(view: ViewMeta, withToken: boolean): [string, string
   return headers;
 }
 
+/** Takes back the View-* headers a read set, for an answer that must not say what the view holds (a 404 for another's order). */
+export function clearViewHeaders(res: Response): void {
+  for (const name of ['View-Position', 'View-Lag-Events', 'View-Lag-Ms', 'View-Stale']) res.removeHeader(name);
+}
+
 function setViewHeaders(res: Response, view: ViewMeta, withToken: boolean): void {
   for (const [name, value] of viewHeaders(view, withToken)) res.setHeader(name, value);
 }

@@ -177,6 +177,22 @@ describe('route × role × ownership', () => {
     }
   });
 
+  it("another customer's order answers exactly like an order that does not exist, headers included", async () => {
+    const token = await testToken('customer', OWNER);
+    const unknown = '0b6f3c52-9d4e-4b8a-a1f7-5f2c8e9d7a31';
+    const answers = await Promise.all(
+      [orders.other, unknown].map((id) => http('GET', `${system.queryUrl}/orders/${id}`, undefined, { authorization: token })),
+    );
+    const volatile = new Set(['date', 'x-correlation-id', 'ratelimit', 'ratelimit-policy', 'ratelimit-remaining', 'ratelimit-reset']);
+    const seen = answers.map(({ status, headers, body }) => ({
+      status,
+      headers: [...headers.keys()].filter((name) => !volatile.has(name)).map((name) => [name, headers.get(name)]),
+      body: JSON.stringify(body).replaceAll(orders.other, '<id>').replaceAll(unknown, '<id>'),
+    }));
+    expect(seen[0].status).toBe(404);
+    expect(seen[0]).toEqual(seen[1]);
+  });
+
   it("a customer's order is placed in its own name, with the token's subject and role as the events' actor", async () => {
     const token = await testToken('customer', 'cust-c');
     const placed = await http(
