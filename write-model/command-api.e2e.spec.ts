@@ -152,6 +152,16 @@ describe('bad commands', () => {
   });
 });
 
+it('a body of valid JSON that is not an object is refused as such, not as invalid JSON', async () => {
+  for (const body of ['null', '"just a string"', '42']) {
+    const res = await http('POST', url('/products'), body);
+    expectProblem(res, 400);
+    expect({ body, detail: res.body.detail }).toEqual({ body, detail: 'the body must be a JSON object' });
+  }
+  const broken = await http('POST', url('/products'), '{"sku": ');
+  expect(broken.body.detail).toMatch(/JSON/);
+});
+
 describe('successful commands', () => {
   it('POST /products answers 201 with id, version 1, ETag and Consistency-Token', async () => {
     const before = await eventCount();

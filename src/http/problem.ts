@@ -126,10 +126,10 @@ export function sendProblem(request: Request, response: Response, problem: Probl
 
 /** body-parser's errors carry a `type`; turn them into the 4xx they are. */
 export function bodyParserProblem(error: unknown): Problem | undefined {
-  const e = error as { type?: string; status?: number; message?: string; limit?: number };
+  const e = error as { type?: string; status?: number; message?: string; limit?: number; body?: unknown };
   switch (e?.type) {
     case 'entity.parse.failed':
-      return { type: problemType('malformed-json'), title: 'Malformed JSON body', status: 400, detail: e.message };
+      return { type: problemType('malformed-json'), title: 'Malformed JSON body', status: 400, detail: notAnObject(e.body) ?? e.message };
     case 'entity.too.large':
       return {
         type: problemType('payload-too-large'),
@@ -143,6 +143,20 @@ export function bodyParserProblem(error: unknown): Problem | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * body-parser refuses a body of valid JSON that is not an object or array (`null`, `"text"`, `3`)
+ * with the message JSON.parse would give, which calls it invalid JSON: say what is wrong instead.
+ */
+function notAnObject(body: unknown): string | undefined {
+  if (typeof body !== 'string') return undefined;
+  try {
+    JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  return 'the body must be a JSON object';
 }
 
 export function validationProblem(errors: FieldError[]): ProblemException {
