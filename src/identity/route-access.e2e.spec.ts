@@ -183,15 +183,33 @@ describe('route × role × ownership', () => {
     const answers = await Promise.all(
       [orders.other, unknown].map((id) => http('GET', `${system.queryUrl}/orders/${id}`, undefined, { authorization: token })),
     );
-    const volatile = new Set(['date', 'x-correlation-id', 'ratelimit', 'ratelimit-policy', 'ratelimit-remaining', 'ratelimit-reset']);
-    const seen = answers.map(({ status, headers, body }) => ({
-      status,
-      headers: [...headers.keys()].filter((name) => !volatile.has(name)).map((name) => [name, headers.get(name)]),
-      body: JSON.stringify(body).replaceAll(orders.other, '<id>').replaceAll(unknown, '<id>'),
-    }));
+    const seen = answers.map((answer) => comparable(answer, [orders.other, unknown]));
     expect(seen[0].status).toBe(404);
     expect(seen[0]).toEqual(seen[1]);
   });
+
+  it("cancelling another customer's order answers exactly like cancelling one that does not exist", async () => {
+    const token = await testToken('customer', OWNER);
+    const unknown = '0b6f3c52-9d4e-4b8a-a1f7-5f2c8e9d7a31';
+    const answers = await Promise.all(
+      [orders.other, unknown].map((id) =>
+        http('POST', `${system.commandUrl}/orders/${id}/cancel`, { reason: 'not mine' }, { authorization: token }),
+      ),
+    );
+    const seen = answers.map((answer) => comparable(answer, [orders.other, unknown]));
+    expect(seen[0].status).toBe(404);
+    expect(seen[0]).toEqual(seen[1]);
+  });
+
+  /** An answer's status, headers and body without what differs between any two requests (dates, ids, rate-limit counts). */
+  function comparable(answer: Awaited<ReturnType<typeof http>>, ids: string[]) {
+    const volatile = new Set(['date', 'x-correlation-id', 'ratelimit', 'ratelimit-policy', 'ratelimit-remaining', 'ratelimit-reset']);
+    return {
+      status: answer.status,
+      headers: [...answer.headers.keys()].filter((name) => !volatile.has(name)).map((name) => [name, answer.headers.get(name)]),
+      body: ids.reduce((text, id) => text.replaceAll(id, '<id>'), JSON.stringify(answer.body)),
+    };
+  }
 
   it("a customer's order is placed in its own name, with the token's subject and role as the events' actor", async () => {
     const token = await testToken('customer', 'cust-c');
