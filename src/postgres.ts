@@ -144,5 +144,5 @@ export function quoteIdent(name: string): string {
 
 /** The URL without its passwords (userinfo and `password=` parameters; every server of a list), fit for messages. */
 export function redact(connectionString: string): string {
-  return connectionString.replace(/\/\/([^:@/]+):[^@/]*@/g, '//$1:***@').replace(/([?&]password=)[^&]*/gi, '$1***');
+  return connectionString.replace(/\/\/([^:@/]*):[^@/]*@/g, '//$1:***@').replace(/([?&]password=)[^&]*/gi, '$1***');
 }

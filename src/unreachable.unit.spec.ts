@@ -38,5 +38,8 @@ describe('unreachable dependencies', () => {
   it('redacts every password of a URL list and password parameters', () => {
     expect(redact('nats://a:pw1@n1:4222,nats://b:pw2@n2:4222')).toBe('nats://a:***@n1:4222,nats://b:***@n2:4222');
     expect(redact('postgres://app@db/x?sslmode=require&password=s3cret')).toBe('postgres://app@db/x?sslmode=require&password=***');
+    // Redis URLs carry a password without a user.
+    expect(redact('redis://:s3cret@cache:6379/0')).toBe('redis://:***@cache:6379/0');
+    expect(redact('redis://cache:6379')).toBe('redis://cache:6379');
   });
 });

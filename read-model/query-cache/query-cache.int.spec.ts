@@ -1,6 +1,9 @@
 import Redis from 'ioredis';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { Registry } from 'prom-client';
 import { orderKey } from '../../src/contracts';
+import type { Logger } from '../../src/logger';
 import type { CheckpointNotice } from '../../src/nats';
 import { uniqueName } from '../../test/support/env';
 import { REDIS_URL, startRedisServer } from '../../test/support/redis-server';
@@ -29,11 +32,11 @@ interface Harness {
   close(): Promise<void>;
 }
 
-async function harness(options: { redisUrl?: string; localMax?: number } = {}): Promise<Harness> {
+async function harness(options: { redisUrl?: string; localMax?: number; logger?: Logger } = {}): Promise<Harness> {
   const prefix = `${uniqueName('cvt')}:`;
   const registry = new Registry();
   const metrics = new CacheMetrics(registry);
-  const redis = new RedisTier({ url: options.redisUrl ?? REDIS_URL, keyPrefix: prefix, ttlMs: 60_000, timeoutMs: 200, collections: [COLLECTION], metrics, probeMs: 100 });
+  const redis = new RedisTier({ url: options.redisUrl ?? REDIS_URL, keyPrefix: prefix, ttlMs: 60_000, timeoutMs: 200, collections: [COLLECTION], metrics, probeMs: 100, logger: options.logger });
   const cache = new QueryCache({ metrics, redis, localMax: options.localMax ?? 100, ttlMs: 60_000 });
   let checkpoint = key(0);
   let heard = 0;
@@ -230,13 +233,32 @@ describe('read cache: notices', () => {
 
 describe('read cache: Redis unreachable', () => {
   it('answers every read from the store without error, says it is degraded, and never waits on Redis', async () => {
-    const h = await harness({ redisUrl: 'redis://127.0.0.1:1', localMax: 0 });
+    const lines: { level: number; msg: string }[] = [];
+    const logger = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as { level: number; msg: string });
+          done();
+        },
+      }),
+    );
+    const h = await harness({ redisUrl: 'redis://:secret@127.0.0.1:1', localMax: 0, logger });
     try {
       let reads = 0;
       const load: Load = async () => ({ applied: key(1), answer: answer(++reads) });
       for (let i = 0; i < 5; i++) expect((await h.cache.read(product('DOWN-1'), undefined, load))!.tier).toBe('store');
       expect(reads).toBe(5);
-      expect(h.redis.health().state).toBe('degraded');
+      // Why, as the connection failed (not ioredis's "Stream isn't writeable" for the calls refused meanwhile), said once.
+      await eventually(async () => lines.length > 0, 5_000, 'the warning');
+      await new Promise((resolve) => setTimeout(resolve, 500)); // several probes fail meanwhile
+      expect(h.redis.health()).toEqual({ state: 'degraded', error: expect.stringContaining('ECONNREFUSED') });
+      expect(lines).toEqual([
+        expect.objectContaining({
+          level: 40,
+          msg: expect.stringMatching(/^cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1 yet \(.*ECONNREFUSED.*\); reading the store/),
+        }),
+      ]);
     } finally {
       await h.close();
     }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import type { Logger } from '../../src/logger';
+import { redact } from '../../src/postgres';
 import type { CacheMetrics } from './cache-metrics';
 
 /**
@@ -84,6 +85,10 @@ export class RedisTier {
   private readonly client: Redis & Scripts;
   private state: RedisState = 'degraded';
   private lastError = 'not connected yet';
+  /** Why the connection failed last (ioredis's 'error' event): a call made meanwhile only says it was refused. */
+  private connectionError?: string;
+  private everUp = false;
+  private saidUnreachable = false;
   /** An invalidation or epoch change Redis did not get: its entries must not be trusted again as they are. */
   private missed = true;
   private timeouts = 0;
@@ -103,8 +108,10 @@ export class RedisTier {
     client.defineCommand('cacheSet', { numberOfKeys: 2, lua: SET });
     client.defineCommand('cacheInvalidate', { lua: INVALIDATE });
     client.on('error', (error: Error) => {
+      this.connectionError = error.message;
       this.lastError = error.message;
     });
+    client.on('ready', () => (this.connectionError = undefined));
     this.client = client as Redis & Scripts;
     options.metrics.redisUp.set(0);
     this.scheduleProbe(0);
@@ -200,7 +207,7 @@ export class RedisTier {
    */
   private fail(error: unknown, tolerable = false): void {
     this.options.metrics.redisErrors.inc();
-    this.lastError = error instanceof Error ? error.message : String(error);
+    this.lastError = this.reasonOf(error);
     if (tolerable && /timed out/i.test(this.lastError) && ++this.timeouts < TIMEOUTS_BEFORE_DEGRADED) return;
     this.timeouts = 0;
     if (this.state === 'degraded') return;
@@ -232,13 +239,27 @@ export class RedisTier {
       }
       if (this.closed) return;
       this.state = 'up';
+      this.everUp = true;
       this.options.metrics.redisUp.set(1);
       this.options.logger?.info('Redis cache in use');
     } catch (error) {
       this.missed = true;
-      this.lastError = error instanceof Error ? error.message : String(error);
+      this.lastError = this.reasonOf(error);
+      // Said once, with the connection's reason: the API serves without Redis, and a connection lost later says so in fail().
+      if (!this.everUp && !this.saidUnreachable && this.connectionError) {
+        this.saidUnreachable = true;
+        this.options.logger?.warn(
+          `cannot reach Redis at ${redact(this.options.url)} yet (${this.lastError}); reading the store until it answers; check REDIS_URL`,
+        );
+      }
       this.scheduleProbe(this.options.probeMs ?? 500);
     }
+  }
+
+  /** A failed call's reason; while the client is not connected, the connection's own error (the call was only refused). */
+  private reasonOf(error: unknown): string {
+    if (this.client.status !== 'ready' && this.connectionError) return this.connectionError;
+    return error instanceof Error ? error.message : String(error);
   }
 
   private entryKey(collection: string, id: string): string {
