@@ -162,6 +162,18 @@ it('a body of valid JSON that is not an object is refused as such, not as invali
   expect(broken.body.detail).toMatch(/JSON/);
 });
 
+it('a value of the wrong type is told its type, not every range it also misses', async () => {
+  const receipt = await http('POST', url('/inventory/MUG-1/receipts'), { quantity: '5' });
+  expectProblem(receipt, 400, 'quantity');
+  expect(receipt.body.errors).toEqual([{ field: 'quantity', messages: ['quantity must be an integer number'] }]);
+  const priced = await http('POST', url('/products'), product('TYPE-1', { price: { amount: '100', currency: 'EUR' } }));
+  expectProblem(priced, 400, 'price.amount');
+  expect(priced.body.errors).toEqual([{ field: 'price.amount', messages: ['amount must be an integer number'] }]);
+  // A value of the right type still hears every check it fails.
+  const negative = await http('POST', url('/inventory/MUG-1/receipts'), { quantity: 0 });
+  expectProblem(negative, 400, 'quantity');
+});
+
 describe('successful commands', () => {
   it('POST /products answers 201 with id, version 1, ETag and Consistency-Token', async () => {
     const before = await eventCount();

@@ -7,9 +7,18 @@ import { FieldError, validationProblem } from './problem';
 export function fieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = error.constraints ? [{ field, messages: Object.values(error.constraints) }] : [];
+    const own = error.constraints ? [{ field, messages: messagesOf(error.constraints) }] : [];
     return [...own, ...fieldErrors(error.children ?? [], field)];
   });
+}
+
+/** The checks of a field's presence and type: a value that fails one fails every other check too. */
+const TYPE_CHECKS = ['isDefined', 'isString', 'isInt', 'isNumber', 'isBoolean', 'isObject', 'isArray'];
+
+/** A missing or mistyped value is told what it must be, not every range and pattern it also misses. */
+function messagesOf(constraints: Record<string, string>): string[] {
+  const typeErrors = TYPE_CHECKS.filter((name) => name in constraints).map((name) => constraints[name]);
+  return typeErrors.length ? typeErrors : Object.values(constraints);
 }
 
 /** Strict validation: unknown fields are rejected, nothing is coerced from strings silently. */
