@@ -158,6 +158,9 @@ it('a body of valid JSON that is not an object is refused as such, not as invali
     expectProblem(res, 400);
     expect({ body, detail: res.body.detail }).toEqual({ body, detail: 'the body must be a JSON object' });
   }
+  const listed = await http('POST', url('/products'), '[1, 2]');
+  expectProblem(listed, 400, 'body');
+  expect(listed.body.errors).toEqual([{ field: 'body', messages: ['the body must be a JSON object'] }]);
   const broken = await http('POST', url('/products'), '{"sku": ');
   expect(broken.body.detail).toMatch(/JSON/);
 });

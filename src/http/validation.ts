@@ -21,9 +21,19 @@ function messagesOf(constraints: Record<string, string>): string[] {
   return typeErrors.length ? typeErrors : Object.values(constraints);
 }
 
+/** A JSON array where a body DTO is expected: class-validator would list its indexes as unknown properties. */
+class ObjectBodyValidationPipe extends ValidationPipe {
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && Array.isArray(value) && this.toValidate(metadata)) {
+      throw validationProblem([{ field: 'body', messages: ['the body must be a JSON object'] }]);
+    }
+    return super.transform(value, metadata) as Promise<unknown>;
+  }
+}
+
 /** Strict validation: unknown fields are rejected, nothing is coerced from strings silently. */
 export function strictValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new ObjectBodyValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
