@@ -150,31 +150,32 @@ describe('bad commands', () => {
     if (status === 405) expect(res.headers.get('allow')).toMatch(/^[A-Z, ]+$/);
     expect(await eventCount()).toBe(before);
   });
-});
 
-it('a body of valid JSON that is not an object is refused as such, not as invalid JSON', async () => {
-  for (const body of ['null', '"just a string"', '42']) {
-    const res = await http('POST', url('/products'), body);
-    expectProblem(res, 400);
-    expect({ body, detail: res.body.detail }).toEqual({ body, detail: 'the body must be a JSON object' });
-  }
-  const listed = await http('POST', url('/products'), '[1, 2]');
-  expectProblem(listed, 400, 'body');
-  expect(listed.body.errors).toEqual([{ field: 'body', messages: ['the body must be a JSON object'] }]);
-  const broken = await http('POST', url('/products'), '{"sku": ');
-  expect(broken.body.detail).toMatch(/JSON/);
-});
+  it('a body of valid JSON that is not an object is refused as such, not as invalid JSON', async () => {
+    for (const body of ['null', '"just a string"', '42']) {
+      const res = await http('POST', url('/products'), body);
+      expectProblem(res, 400);
+      expect({ body, detail: res.body.detail }).toEqual({ body, detail: 'the body must be a JSON object' });
+    }
+    const listed = await http('POST', url('/products'), '[1, 2]');
+    expectProblem(listed, 400, 'body');
+    expect(listed.body.errors).toEqual([{ field: 'body', messages: ['the body must be a JSON object'] }]);
+    const broken = await http('POST', url('/products'), '{"sku": ');
+    expect(broken.body.detail).toMatch(/JSON/);
+  });
 
-it('a value of the wrong type is told its type, not every range it also misses', async () => {
-  const receipt = await http('POST', url('/inventory/MUG-1/receipts'), { quantity: '5' });
-  expectProblem(receipt, 400, 'quantity');
-  expect(receipt.body.errors).toEqual([{ field: 'quantity', messages: ['quantity must be an integer number'] }]);
-  const priced = await http('POST', url('/products'), product('TYPE-1', { price: { amount: '100', currency: 'EUR' } }));
-  expectProblem(priced, 400, 'price.amount');
-  expect(priced.body.errors).toEqual([{ field: 'price.amount', messages: ['amount must be an integer number'] }]);
-  // A value of the right type still hears every check it fails.
-  const negative = await http('POST', url('/inventory/MUG-1/receipts'), { quantity: 0 });
-  expectProblem(negative, 400, 'quantity');
+  it('a value of the wrong type is told its type, not every range it also misses', async () => {
+    const receipt = await http('POST', url('/inventory/MUG-1/receipts'), { quantity: '5' });
+    expectProblem(receipt, 400, 'quantity');
+    expect(receipt.body.errors).toEqual([{ field: 'quantity', messages: ['quantity must be an integer number'] }]);
+    const priced = await http('POST', url('/products'), product('TYPE-1', { price: { amount: '100', currency: 'EUR' } }));
+    expectProblem(priced, 400, 'price.amount');
+    expect(priced.body.errors).toEqual([{ field: 'price.amount', messages: ['amount must be an integer number'] }]);
+    // A value of the right type is told the check it fails.
+    const none = await http('POST', url('/inventory/MUG-1/receipts'), { quantity: 0 });
+    expectProblem(none, 400, 'quantity');
+    expect(none.body.errors).toEqual([{ field: 'quantity', messages: ['quantity must not be less than 1'] }]);
+  });
 });
 
 describe('successful commands', () => {
