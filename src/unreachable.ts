@@ -2,15 +2,33 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { redact } from './postgres';
 
 /** What a process or verb connects to, as operators and the README name them. */
-export type Dependency = 'write store' | 'read store' | 'NATS';
+export type Dependency = 'write store' | 'read store' | 'NATS' | 'Redis';
 
-const SETTING: Record<Dependency, string> = { 'write store': 'DATABASE_URL', 'read store': 'READ_STORE_URL', NATS: 'NATS_URL' };
+const SETTING: Record<Dependency, string> = {
+  'write store': 'DATABASE_URL',
+  'read store': 'READ_STORE_URL',
+  NATS: 'NATS_URL',
+  Redis: 'REDIS_URL',
+};
+
+/** "the write store", but "NATS" and "Redis": the servers go by their names. */
+const named = (dependency: Dependency) => (dependency === 'NATS' || dependency === 'Redis' ? dependency : `the ${dependency}`);
+
+/**
+ * What a process says while it waits for a dependency: where it looks (no password), why when
+ * known, the setting to check, and what it does meanwhile when it carries on without it.
+ */
+export function stillTrying(dependency: Dependency, url: string, reason?: string, meanwhile?: string): string {
+  const why = reason === undefined ? '' : ` (${reason})`;
+  const then = meanwhile ? ` (${meanwhile})` : '';
+  return `cannot reach ${named(dependency)} at ${redact(url)} yet${why}, still trying; check ${SETTING[dependency]}${then}`;
+}
 
 /** A store or server that could not be reached: says which, where it was looked for (no password) and why. */
 export class UnreachableError extends Error {
   override name = 'UnreachableError';
   constructor(readonly dependency: Dependency, url: string, readonly reason: string, options?: { cause?: unknown }) {
-    super(`cannot reach ${dependency === 'NATS' ? dependency : `the ${dependency}`} at ${redact(url)} (${reason}); check ${SETTING[dependency]}`, options);
+    super(`cannot reach ${named(dependency)} at ${redact(url)} (${reason}); check ${SETTING[dependency]}`, options);
   }
 }
 
@@ -97,8 +115,7 @@ export async function untilReachable<T>(
       if (reason === undefined) throw error;
       if (Date.now() - lastWarning >= WAITING_WARNING_MS || attempt === 0) {
         lastWarning = Date.now();
-        const what = dependency === 'NATS' ? dependency : `the ${dependency}`;
-        logger?.warn(`cannot reach ${what} at ${redact(url)} yet (${reason}), still trying; check ${SETTING[dependency]}`);
+        logger?.warn(stillTrying(dependency, url, reason));
       }
       await sleep(Math.min(START_BACKOFF_MS.first * 2 ** attempt, START_BACKOFF_MS.max));
     }

@@ -256,7 +256,9 @@ describe('read cache: Redis unreachable', () => {
       expect(lines).toEqual([
         expect.objectContaining({
           level: 40,
-          msg: expect.stringMatching(/^cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1 yet \(.*ECONNREFUSED.*\); reading the store/),
+          msg: expect.stringMatching(
+            /^cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1 yet \(.*ECONNREFUSED.*\), still trying; check REDIS_URL \(reading the store until then\)$/,
+          ),
         }),
       ]);
     } finally {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import type { Logger } from '../../src/logger';
-import { redact } from '../../src/postgres';
+import { stillTrying } from '../../src/unreachable';
 import type { CacheMetrics } from './cache-metrics';
 
 /**
@@ -248,9 +248,7 @@ export class RedisTier {
       // Said once, with the connection's reason: the API serves without Redis, and a connection lost later says so in fail().
       if (!this.everUp && !this.saidUnreachable && this.connectionError) {
         this.saidUnreachable = true;
-        this.options.logger?.warn(
-          `cannot reach Redis at ${redact(this.options.url)} yet (${this.lastError}); reading the store until it answers; check REDIS_URL`,
-        );
+        this.options.logger?.warn(stillTrying('Redis', this.options.url, this.lastError, 'reading the store until then'));
       }
       this.scheduleProbe(this.options.probeMs ?? 500);
     }

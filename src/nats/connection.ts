@@ -1,14 +1,9 @@
 import { connect, Events, NatsConnection } from 'nats';
 import type { Logger } from '../logger';
-import { redact } from '../postgres';
+import { stillTrying } from '../unreachable';
 
 /** How often a process waiting for its first NATS connection says so. */
 const FIRST_CONNECT_WARNING_MS = 5_000;
-
-/** What a process waiting for its first NATS connection says, every FIRST_CONNECT_WARNING_MS. */
-function stillTrying(url: string): string {
-  return `cannot reach NATS at ${redact(url)} yet, still trying; check NATS_URL`;
-}
 
 /**
  * A connection that redials for ever once made. By default the first connection is awaited however
@@ -24,7 +19,7 @@ export async function connectNats(
   const waitOnFirstConnect = options.waitOnFirstConnect ?? true;
   // waitOnFirstConnect waits for NATS however long it takes: say what is awaited, instead of a silent start-up.
   const waiting =
-    logger && waitOnFirstConnect ? setInterval(() => logger.warn(stillTrying(url)), FIRST_CONNECT_WARNING_MS).unref() : undefined;
+    logger && waitOnFirstConnect ? setInterval(() => logger.warn(stillTrying('NATS', url)), FIRST_CONNECT_WARNING_MS).unref() : undefined;
   const nc = await connect({
     // NATS_URL may list a cluster's servers, comma-separated.
     servers: url.split(',').map((server) => server.trim()),
@@ -117,7 +112,7 @@ export function dialNats(
         if (Date.now() - warned >= FIRST_CONNECT_WARNING_MS) {
           warned = Date.now();
           const reason = (error as { code?: string }).code ?? String(error);
-          logger?.warn({ reason }, `${stillTrying(url)} (no ${purpose} until then)`);
+          logger?.warn({ reason }, stillTrying('NATS', url, undefined, `no ${purpose} until then`));
         }
         retry = setTimeout(attempt, options.retryMs ?? DIAL_RETRY_MS).unref();
       },
