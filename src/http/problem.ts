@@ -145,6 +145,9 @@ export function bodyParserProblem(error: unknown): Problem | undefined {
   }
 }
 
+/** What a body that parses but is not an object is told (a scalar here, an array by the validation pipe). */
+export const NOT_AN_OBJECT = 'the body must be a JSON object';
+
 /**
  * body-parser refuses a body of valid JSON that is not an object or array (`null`, `"text"`, `3`)
  * with the message JSON.parse would give, which calls it invalid JSON: say what is wrong instead.
@@ -156,7 +159,7 @@ function notAnObject(body: unknown): string | undefined {
   } catch {
     return undefined;
   }
-  return 'the body must be a JSON object';
+  return NOT_AN_OBJECT;
 }
 
 export function validationProblem(errors: FieldError[]): ProblemException {

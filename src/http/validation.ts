@@ -1,7 +1,7 @@
 import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
 import { Transform } from 'class-transformer';
 import { ValidateBy, ValidateIf } from 'class-validator';
-import { FieldError, validationProblem } from './problem';
+import { FieldError, NOT_AN_OBJECT, validationProblem } from './problem';
 
 /** Flattens class-validator's tree into `price.amount: must be an integer` style field errors. */
 export function fieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
@@ -25,7 +25,7 @@ function messagesOf(constraints: Record<string, string>): string[] {
 class ObjectBodyValidationPipe extends ValidationPipe {
   override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' && Array.isArray(value) && this.toValidate(metadata)) {
-      throw validationProblem([{ field: 'body', messages: ['the body must be a JSON object'] }]);
+      throw validationProblem([{ field: 'body', messages: [NOT_AN_OBJECT] }]);
     }
     return super.transform(value, metadata) as Promise<unknown>;
   }
