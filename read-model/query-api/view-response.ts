@@ -155,7 +155,8 @@ export function viewHeaders(view: ViewMeta, withToken: boolean): [string, string
 
 /** Takes back the View-* headers a read set, for an answer that must not say what the view holds (a 404 for another's order). */
 export function clearViewHeaders(res: Response): void {
-  for (const name of ['View-Position', 'View-Lag-Events', 'View-Lag-Ms', 'View-Stale']) res.removeHeader(name);
+  // Every View-* header viewHeaders() writes, without a second list of their names.
+  for (const name of res.getHeaderNames()) if (name.startsWith('view-')) res.removeHeader(name);
 }
 
 function setViewHeaders(res: Response, view: ViewMeta, withToken: boolean): void {
