@@ -83,7 +83,7 @@ export const commandPathBenchmark: Benchmark = {
     };
     const pool = createPool(write.url, { max: 20 }); // as the command API's
     ctx.defer(() => pool.end());
-    const handler = new ReceiveStockHandler(new AggregateStore(new EventStore(pool)));
+    const handler = new ReceiveStockHandler(new AggregateStore(new EventStore(pool), { cacheSize: config.aggregateCacheSize }));
     const bareUrl = await listen(
       ctx,
       bareReceipts((sku, quantity) =>

@@ -133,6 +133,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       LOW_STOCK_THRESHOLD: count({ default: 5, desc: 'inventory at or below this many available units is low' }),
       PROJECTION_MAX_ATTEMPTS: positive({ default: 5, desc: 'failed applies before an event is dead-lettered' }),
       PROJECTION_BATCH_SIZE: positive({ default: 500 }),
+      AGGREGATE_CACHE_SIZE: count({
+        default: 10_000,
+        desc: 'aggregates a command process keeps between commands, so that the next command on one skips its load (0: none)',
+      }),
       PAYMENT_DEADLINE_MS: positive({ default: 10_000, desc: 'time a payment may take after stock is reserved' }),
       PAYMENT_GATEWAY_TIMEOUT_MS: positive({ default: 2_000, desc: 'longest single call to the payment gateway' }),
       PROJECTION_BATCH_DELAY_MS: count({ default: 0, desc: 'pause before each projector batch: slows views on purpose (demos, tests)' }),
@@ -217,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     lowStockThreshold: raw.LOW_STOCK_THRESHOLD,
     projectionMaxAttempts: raw.PROJECTION_MAX_ATTEMPTS,
     projectionBatchSize: raw.PROJECTION_BATCH_SIZE,
+    aggregateCacheSize: raw.AGGREGATE_CACHE_SIZE,
     projectionBatchDelayMs: raw.PROJECTION_BATCH_DELAY_MS,
     paymentDeadlineMs: raw.PAYMENT_DEADLINE_MS,
     paymentGatewayTimeoutMs: raw.PAYMENT_GATEWAY_TIMEOUT_MS,

@@ -20,7 +20,13 @@ describe('metrics of every process', () => {
       'process-manager': await scrape(system.opsUrls['process-manager']),
     };
     const expected: Record<keyof typeof pages, string[]> = {
-      'command-api': ['converge_http_request_duration_seconds', 'converge_commands_total', 'converge_command_optimistic_retries_total'],
+      'command-api': [
+        'converge_http_request_duration_seconds',
+        'converge_commands_total',
+        'converge_command_optimistic_retries_total',
+        'converge_aggregate_cache_reads_total',
+        'converge_aggregate_cache_stale_total',
+      ],
       'query-api': [
         'converge_http_request_duration_seconds',
         'converge_query_token_waits_total',

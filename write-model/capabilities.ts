@@ -12,10 +12,17 @@ import { type CommandCollector, noCommandMetrics } from './shared/command-metric
 /** Every capability of the write side. A new aggregate adds its capability here. */
 export const writeCapabilities: WriteCapability[] = [catalogCapability, inventoryCapability, ordersCapability];
 
-/** The command handlers of every capability, over one aggregate store on the write store (appends told to `signal`). */
-export function commandHandling(pool: Pool, metrics: CommandCollector = noCommandMetrics, signal?: AppendSignal): Provider[] {
+/**
+ * The command handlers of every capability, over one aggregate store on the write store (appends
+ * told to `signal`), keeping up to `cacheSize` aggregates between commands (see AggregateStore).
+ */
+export function commandHandling(
+  pool: Pool,
+  options: { metrics?: CommandCollector; signal?: AppendSignal; cacheSize?: number } = {},
+): Provider[] {
+  const { metrics = noCommandMetrics, signal, cacheSize } = options;
   return [
-    { provide: AggregateStore, useValue: new AggregateStore(new EventStore(pool, signal), { metrics }) },
+    { provide: AggregateStore, useValue: new AggregateStore(new EventStore(pool, signal), { metrics, cacheSize }) },
     ...writeCapabilities.flatMap((capability) => capability.handlers),
   ];
 }

@@ -12,7 +12,8 @@ import { commandMetrics, CommandOutcomes } from './shared/command-metrics';
 /** The command side: HTTP routes → CommandBus → handlers → event store. */
 @Module({})
 export class CommandApiModule {
-  static forRoot(pool: Pool, options: { registry?: Registry; signal?: AppendSignal } = {}): DynamicModule {
+  /** `cacheSize`: aggregates kept between commands (AGGREGATE_CACHE_SIZE; none by default). */
+  static forRoot(pool: Pool, options: { registry?: Registry; signal?: AppendSignal; cacheSize?: number } = {}): DynamicModule {
     const registry = options.registry ?? new Registry();
     const metrics = commandMetrics(registry);
     return {
@@ -20,7 +21,7 @@ export class CommandApiModule {
       imports: [CqrsModule.forRoot()],
       controllers: [...writeCapabilities.flatMap((capability) => capability.controllers), HealthController, MetricsController],
       providers: [
-        ...commandHandling(pool, metrics, options.signal),
+        ...commandHandling(pool, { metrics, signal: options.signal, cacheSize: options.cacheSize }),
         { provide: READINESS_CHECKS, useValue: { postgres: () => pool.query('SELECT 1') } },
         { provide: METRICS_REGISTRY, useValue: registry },
         { provide: APP_INTERCEPTOR, useValue: new CommandOutcomes(metrics) },

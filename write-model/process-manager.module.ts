@@ -7,11 +7,12 @@ import type { AppendSignal } from './event-store/append-signal';
 /** The command handlers without HTTP: what the process manager sends its commands through. */
 @Module({})
 export class ProcessManagerModule {
-  static forRoot(pool: Pool, signal?: AppendSignal): DynamicModule {
+  /** `cacheSize`: aggregates kept between commands (AGGREGATE_CACHE_SIZE; none by default). */
+  static forRoot(pool: Pool, options: { signal?: AppendSignal; cacheSize?: number } = {}): DynamicModule {
     return {
       module: ProcessManagerModule,
       imports: [CqrsModule.forRoot()],
-      providers: commandHandling(pool, undefined, signal),
+      providers: commandHandling(pool, options),
     };
   }
 }

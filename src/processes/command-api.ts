@@ -27,7 +27,7 @@ export async function startCommandApi(
   const signal = new AppendSignal(config.namespace);
   // In the background: commands do not wait for NATS, and until it answers the relay finds their events by polling.
   signal.connect(config.natsUrl, `converge-command-api ${config.replicaId}`, logger);
-  const app = await createHttpApp(CommandApiModule.forRoot(pool, { registry, signal }), {
+  const app = await createHttpApp(CommandApiModule.forRoot(pool, { registry, signal, cacheSize: config.aggregateCacheSize }), {
     logger,
     mappers: [writeModelProblem],
     openapi: COMMAND_API,

@@ -27,7 +27,10 @@ export async function startProcessManager(
   const pool = createPool(config.databaseUrl, { max: 10, clientName: 'converge process-manager' });
   // The saga's commands wake the relay like the command API's (once NATS is connected, below).
   const signal = new AppendSignal(config.namespace);
-  const context = await NestFactory.createApplicationContext(ProcessManagerModule.forRoot(pool, signal), { logger: false });
+  const context = await NestFactory.createApplicationContext(
+    ProcessManagerModule.forRoot(pool, { signal, cacheSize: config.aggregateCacheSize }),
+    { logger: false },
+  );
   const bus = context.get(CommandBus);
   // The simulator keeps its books in the write store, where every replica and restart finds them.
   const gateway = options.gateway ?? new PaymentSimulator(pool);

@@ -80,9 +80,10 @@ abstract class StockCommandHandler implements ICommandHandler<InventoryCommand, 
 
   execute({ command, context }: InventoryCommand): Promise<CommandResult> {
     const { sku } = command;
-    return this.aggregates.run(context, stockStreamId(sku), async () => {
-      const [product, stock] = await this.aggregates.loadPair(
-        { decider: productDecider, streamId: productStreamId(sku) },
+    return this.aggregates.run(context, stockStreamId(sku), async (reads) => {
+      const [product, stock] = await reads.loadPair(
+        // A kept product serves: a reservation checks its version, and the other commands only need it registered, which it stays.
+        { decider: productDecider, streamId: productStreamId(sku), kept: 'settled' },
         { decider: stockDecider, streamId: stockStreamId(sku) },
       );
       if (product.state.status === 'unregistered') {

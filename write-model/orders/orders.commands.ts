@@ -63,11 +63,12 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder, CommandRes
 
   execute({ order, context }: PlaceOrder): Promise<CommandResult> {
     const target = orderAggregate(order.orderId);
-    return this.aggregates.run(context, target.streamId, async () => {
+    return this.aggregates.run(context, target.streamId, async (reads) => {
       const skus = [...new Set(order.lines.map((l) => l.sku))];
       const [existing, products] = await Promise.all([
-        this.aggregates.load(orderDecider, target.streamId),
-        this.aggregates.loadMany(productDecider, skus.map(productStreamId)),
+        reads.load(orderDecider, target.streamId),
+        // Prices and status as the catalog has them now: the append does not check the products.
+        reads.loadMany(productDecider, skus.map(productStreamId), 'never'),
       ]);
       const lines = order.lines.map(({ sku, quantity }) => {
         const product = products.get(productStreamId(sku))!.state;
@@ -108,10 +109,10 @@ export class ShipOrderHandler implements ICommandHandler<ShipOrder, CommandResul
 
   execute({ orderId, context }: ShipOrder): Promise<CommandResult> {
     const target = orderAggregate(orderId);
-    return this.aggregates.run(context, target.streamId, async () => {
-      const order = await this.aggregates.load(orderDecider, target.streamId);
+    return this.aggregates.run(context, target.streamId, async (reads) => {
+      const order = await reads.load(orderDecider, target.streamId);
       const { events: shipped, ...resolved } = await this.aggregates.decideOn(target, order, { type: 'ShipOrder', orderId }, context);
-      const stocks = await this.aggregates.loadMany(stockDecider, order.state.lines.map((l) => stockStreamId(l.sku)));
+      const stocks = await reads.loadMany(stockDecider, order.state.lines.map((l) => stockStreamId(l.sku)));
       const commits = order.state.lines.map(({ sku }) => {
         const stock = stocks.get(stockStreamId(sku))!;
         return {

@@ -10,9 +10,18 @@ export interface CommandCollector {
   command(type: string, outcome: CommandOutcome): void;
   /** A lost optimistic race that was decided and appended again. */
   optimisticRetry(streamType: string): void;
+  /**
+   * An aggregate a decision read from the aggregates the command side keeps ('hit') or from the
+   * store ('miss'); or a decision on kept states decided again on the store's ('stale').
+   */
+  keptState(result: 'hit' | 'miss' | 'stale'): void;
 }
 
-export const noCommandMetrics: CommandCollector = { command: () => undefined, optimisticRetry: () => undefined };
+export const noCommandMetrics: CommandCollector = {
+  command: () => undefined,
+  optimisticRetry: () => undefined,
+  keptState: () => undefined,
+};
 
 export function commandMetrics(registry: Registry): CommandCollector {
   const registers = [registry];
@@ -28,9 +37,21 @@ export function commandMetrics(registry: Registry): CommandCollector {
     labelNames: ['stream_type'],
     registers,
   });
+  const reads = new Counter({
+    name: 'converge_aggregate_cache_reads_total',
+    help: 'aggregates a decision read from the states the command side keeps (result="hit") or from the store (result="miss")',
+    labelNames: ['result'],
+    registers,
+  });
+  const stale = new Counter({
+    name: 'converge_aggregate_cache_stale_total',
+    help: 'decisions made on kept aggregate states that were behind their streams (or refused the command), decided again on the store state',
+    registers,
+  });
   return {
     command: (type, outcome) => commands.inc({ type, outcome }),
     optimisticRetry: (streamType) => retries.inc({ stream_type: streamType }),
+    keptState: (result) => (result === 'stale' ? stale.inc() : reads.inc({ result })),
   };
 }
 
