@@ -9,7 +9,7 @@ import { openEmmett } from './emmett';
 import { Benchmark, closedLoopRate, freshDatabase, listen, ratioRow, scaled, sideBySide } from './harness';
 import { runLoad } from './http-load';
 import { createPool } from '../src/postgres';
-import { benchAuthorization, benchConfig, benchSku, registerProducts } from './system';
+import { benchAuthorization, benchConfig, benchSku, jsonRequest, registerProducts } from './system';
 
 const SKUS = 1_000;
 
@@ -65,6 +65,7 @@ export const commandPathBenchmark: Benchmark = {
         return { ops: load.ok, seconds: load.seconds };
       },
     );
+    const kept = await keptAggregates(commandUrl);
     // The limits of the HTTP path on this machine, against the same Emmett baseline: the same handler,
     // load and append behind a bare node:http server (no framework, validation or authentication); and
     // the HTTP hop alone, a bare node:http server whose every request is one Emmett append.
@@ -99,6 +100,7 @@ export const commandPathBenchmark: Benchmark = {
         `POST /inventory/{sku}/receipts over ${skus} skus, ${concurrency} keep-alive connections (autocannon, own process); ` +
           `Emmett ${concurrency} in-process appenders, 1 event each, new stream`,
         `${rows[0].n} receipts recorded (both servers); ${failures} non-2xx or failed requests; ${latency}`,
+        `AGGREGATE_CACHE_SIZE=${config.aggregateCacheSize}: ${kept}`,
       ]),
       {
         ...ratioRow('command-path limit: bare node:http + handler vs Emmett', bareRun.measured, 'cmd/s', 0, 'context', [
@@ -115,6 +117,16 @@ export const commandPathBenchmark: Benchmark = {
     ];
   },
 };
+
+/** What the command API's kept aggregates served, from its /metrics: how many of its commands' reads skipped the store. */
+async function keptAggregates(commandUrl: string): Promise<string> {
+  const { body } = await jsonRequest<string>('GET', `${commandUrl}/metrics`);
+  const count = (pattern: RegExp) => Number(pattern.exec(body)?.[1] ?? 0);
+  const hits = count(/^converge_aggregate_cache_reads_total\{result="hit"\} (\d+)/m);
+  const misses = count(/^converge_aggregate_cache_reads_total\{result="miss"\} (\d+)/m);
+  const stale = count(/^converge_aggregate_cache_stale_total (\d+)/m);
+  return `the command API's reads: ${hits} from kept aggregates, ${misses} from the store; ${stale} decisions decided again`;
+}
 
 /** POST /inventory/{sku}/receipts for a bare node:http server: what `handle` returns, as JSON. */
 function bareReceipts(handle: (sku: string, quantity: number) => Promise<unknown>): RequestListener {
