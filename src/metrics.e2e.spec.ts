@@ -1,3 +1,4 @@
+import { ANONYMOUS, testToken } from '../test/support/auth';
 import { scrape, total } from '../test/support/prometheus-text';
 import { eventually, http, projectionsCaughtUp, startTestSystem, TestSystem } from '../test/support/system';
 
@@ -92,6 +93,12 @@ describe('metrics of every process', () => {
         .status,
     ).toBe(409);
     expect((await http('POST', `${system.commandUrl}/products`, { sku: 'MET-2' })).status).toBe(400);
+    const order = { customerId: 'someone-else', lines: [{ sku: 'MET-1', quantity: 1 }], paymentToken: 'tok_approve' };
+    expect(
+      (await http('POST', `${system.commandUrl}/orders`, order, { authorization: await testToken('customer', 'met-customer') })).status,
+    ).toBe(403);
+    // Refused by the access guard, before the route: not a command answer.
+    expect((await http('POST', `${system.commandUrl}/orders`, order, { authorization: ANONYMOUS })).status).toBe(401);
     const read = await http('GET', `${system.queryUrl}/products/MET-1`, undefined, { 'Consistency-Token': registered.body.token });
     expect(read.status).toBe(200);
 
@@ -101,6 +108,8 @@ describe('metrics of every process', () => {
     expect(delta(command, before.command, 'converge_commands_total', { type: 'registerProduct', outcome: 'ok' })).toBe(1);
     expect(delta(command, before.command, 'converge_commands_total', { type: 'registerProduct', outcome: 'conflict' })).toBe(1);
     expect(delta(command, before.command, 'converge_commands_total', { type: 'registerProduct', outcome: 'validation_error' })).toBe(1);
+    expect(delta(command, before.command, 'converge_commands_total', { type: 'placeOrder', outcome: 'forbidden' })).toBe(1);
+    expect(delta(command, before.command, 'converge_commands_total', { type: 'placeOrder' })).toBe(1);
     expect(
       delta(command, before.command, 'converge_http_request_duration_seconds', { route: '/products', method: 'POST', status: '201' }),
     ).toBe(1);

@@ -3,7 +3,7 @@ import type { Response } from 'express';
 import { Counter, Registry } from 'prom-client';
 import type { Observable } from 'rxjs';
 
-export type CommandOutcome = 'ok' | 'conflict' | 'rejected' | 'precondition_failed' | 'validation_error' | 'error';
+export type CommandOutcome = 'ok' | 'conflict' | 'rejected' | 'precondition_failed' | 'forbidden' | 'validation_error' | 'error';
 
 /** What the command side reports; passed in, a no-op by default (unit specs, the process manager). */
 export interface CommandCollector {
@@ -61,6 +61,8 @@ export function outcomeOf(status: number): CommandOutcome {
   if (status === 409) return 'conflict';
   if (status === 412) return 'precondition_failed';
   if (status === 404 || status === 422) return 'rejected';
+  // A caller the route admits but the command refuses (a customer ordering for another): not a malformed request.
+  if (status === 401 || status === 403) return 'forbidden';
   if (status < 500) return 'validation_error';
   return 'error';
 }
