@@ -60,6 +60,9 @@ describe('metrics of every process', () => {
         'converge_saga_deadline_expirations_total',
         'converge_payment_gateway_request_duration_seconds',
         'converge_payment_gateway_errors_total',
+        'converge_command_optimistic_retries_total',
+        'converge_aggregate_cache_reads_total',
+        'converge_aggregate_cache_stale_total',
       ],
     };
     for (const [process, families] of Object.entries(pages)) {
@@ -158,6 +161,8 @@ describe('metrics of every process', () => {
       'one compensation for a declined payment',
     );
     expect(total(page, 'converge_payment_gateway_request_duration_seconds', { operation: 'authorize', outcome: 'declined' })).toBe(1);
+    // The saga's steps went through the process manager's own aggregate store: its reads are counted on its page.
+    expect(total(page, 'converge_aggregate_cache_reads_total')).toBeGreaterThan(0);
   });
 
   it('the background processes answer /health/live and /health/ready on their own ports', async () => {

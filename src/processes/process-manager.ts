@@ -11,6 +11,7 @@ import type { PaymentGateway } from '../../write-model/payments/payment-gateway'
 import { PaymentSimulator } from '../../write-model/payments/payment-simulator';
 import { ProcessManagerModule } from '../../write-model/process-manager.module';
 import { AggregateStore } from '../../write-model/shared/aggregate-store';
+import { aggregateMetrics, noCommandMetrics } from '../../write-model/shared/command-metrics';
 import type { Config } from '../config';
 import { OpsServer, opsServerFor } from '../http/ops-server';
 import type { Logger } from '../logger';
@@ -27,15 +28,17 @@ export async function startProcessManager(
   const pool = createPool(config.databaseUrl, { max: 10, clientName: 'converge process-manager' });
   // The saga's commands wake the relay like the command API's (once NATS is connected, below).
   const signal = new AppendSignal(config.namespace);
+  const registry = createRegistry();
+  // The saga's commands go through an aggregate store like the command API's: its lost races and kept aggregates are counted here.
+  const aggregates = { ...noCommandMetrics, ...aggregateMetrics(registry) };
   const context = await NestFactory.createApplicationContext(
-    ProcessManagerModule.forRoot(pool, { signal, cacheSize: config.aggregateCacheSize }),
+    ProcessManagerModule.forRoot(pool, { signal, cacheSize: config.aggregateCacheSize, metrics: aggregates }),
     { logger: false },
   );
   const bus = context.get(CommandBus);
   // The simulator keeps its books in the write store, where every replica and restart finds them.
   const gateway = options.gateway ?? new PaymentSimulator(pool);
   const sagas = new SagaStore(pool);
-  const registry = createRegistry();
   const metrics = sagaMetrics(registry, () => sagas.awaitingPayment());
   const measured = measuredGateway(gateway, registry);
   const worker = new PaymentWorker({

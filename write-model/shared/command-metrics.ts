@@ -23,14 +23,20 @@ export const noCommandMetrics: CommandCollector = {
   keptState: () => undefined,
 };
 
+/** The command API's collector: its answers by outcome, and what its aggregate store reports (aggregateMetrics). */
 export function commandMetrics(registry: Registry): CommandCollector {
-  const registers = [registry];
   const commands = new Counter({
     name: 'converge_commands_total',
     help: 'commands answered, by type (the operation id) and outcome',
     labelNames: ['type', 'outcome'],
-    registers,
+    registers: [registry],
   });
+  return { command: (type, outcome) => commands.inc({ type, outcome }), ...aggregateMetrics(registry) };
+}
+
+/** What an aggregate store reports: lost races and kept aggregates (the command API's and the process manager's). */
+export function aggregateMetrics(registry: Registry): Pick<CommandCollector, 'optimisticRetry' | 'keptState'> {
+  const registers = [registry];
   const retries = new Counter({
     name: 'converge_command_optimistic_retries_total',
     help: 'appends that lost an optimistic race and were decided again',
@@ -49,7 +55,6 @@ export function commandMetrics(registry: Registry): CommandCollector {
     registers,
   });
   return {
-    command: (type, outcome) => commands.inc({ type, outcome }),
     optimisticRetry: (streamType) => retries.inc({ stream_type: streamType }),
     keptState: (result) => (result === 'stale' ? stale.inc() : reads.inc({ result })),
   };
