@@ -155,14 +155,22 @@ describe('kept aggregates: a kept state behind its stream decides nothing', () =
 });
 
 describe('kept aggregates: reads the append does not check', () => {
+  /** The mug registered at 9.00 through `aggregates` (which keeps it), then repriced to 12.00 by another process. */
+  async function keptThenRepriced(aggregates: AggregateStore<InMemoryEventStore>, other: AggregateStore<InMemoryEventStore>) {
+    const register = {
+      type: 'RegisterProduct',
+      sku: 'MUG',
+      name: 'Mug',
+      description: '',
+      price: { amount: 900, currency: 'EUR' },
+    } as const;
+    await aggregates.handle(mugProduct, register, context);
+    await other.handle(mugProduct, { type: 'ChangeProductPrice', sku: 'MUG', price: { amount: 1200, currency: 'EUR' } }, context);
+  }
+
   it('decides again on the store state when a kept stream was read but not checked', async () => {
     const { events, aggregates, other, storeReads, counts } = setUp();
-    await aggregates.handle(
-      mugProduct,
-      { type: 'RegisterProduct', sku: 'MUG', name: 'Mug', description: '', price: { amount: 900, currency: 'EUR' } },
-      context,
-    );
-    await other.handle(mugProduct, { type: 'ChangeProductPrice', sku: 'MUG', price: { amount: 1200, currency: 'EUR' } }, context);
+    await keptThenRepriced(aggregates, other);
     storeReads();
     // A decision that copies the price into the stock stream, whose append does not check the product.
     const priced = await aggregates.run(context, mugStockId, async (reads) => {
@@ -206,12 +214,7 @@ describe('kept aggregates: reads the append does not check', () => {
 
   it('never takes prices from a kept product when an order is placed', async () => {
     const { events, aggregates, other, storeReads, counts } = setUp();
-    await aggregates.handle(
-      mugProduct,
-      { type: 'RegisterProduct', sku: 'MUG', name: 'Mug', description: '', price: { amount: 900, currency: 'EUR' } },
-      context,
-    );
-    await other.handle(mugProduct, { type: 'ChangeProductPrice', sku: 'MUG', price: { amount: 1200, currency: 'EUR' } }, context);
+    await keptThenRepriced(aggregates, other);
     storeReads();
     const order = { orderId: 'o1', customerId: 'c1', lines: [{ sku: 'MUG', quantity: 1 }], paymentToken: 'tok_approve' };
     await new PlaceOrderHandler(aggregates as unknown as AggregateStore).execute(new PlaceOrder(order, context));
