@@ -7,7 +7,7 @@ import { inventoryCapability } from './inventory/inventory.capability';
 import { ordersCapability } from './orders/orders.capability';
 import { AggregateStore } from './shared/aggregate-store';
 import type { WriteCapability } from './shared/capability';
-import { type CommandCollector, noCommandMetrics } from './shared/command-metrics';
+import { type AggregateCollector, noCommandMetrics } from './shared/command-metrics';
 
 /** Every capability of the write side. A new aggregate adds its capability here. */
 export const writeCapabilities: WriteCapability[] = [catalogCapability, inventoryCapability, ordersCapability];
@@ -18,7 +18,7 @@ export const writeCapabilities: WriteCapability[] = [catalogCapability, inventor
  */
 export function commandHandling(
   pool: Pool,
-  options: { metrics?: CommandCollector; signal?: AppendSignal; cacheSize?: number } = {},
+  options: { metrics?: AggregateCollector; signal?: AppendSignal; cacheSize?: number } = {},
 ): Provider[] {
   const { metrics = noCommandMetrics, signal, cacheSize } = options;
   return [

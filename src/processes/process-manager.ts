@@ -11,7 +11,7 @@ import type { PaymentGateway } from '../../write-model/payments/payment-gateway'
 import { PaymentSimulator } from '../../write-model/payments/payment-simulator';
 import { ProcessManagerModule } from '../../write-model/process-manager.module';
 import { AggregateStore } from '../../write-model/shared/aggregate-store';
-import { aggregateMetrics, noCommandMetrics } from '../../write-model/shared/command-metrics';
+import { aggregateMetrics } from '../../write-model/shared/command-metrics';
 import type { Config } from '../config';
 import { OpsServer, opsServerFor } from '../http/ops-server';
 import type { Logger } from '../logger';
@@ -29,10 +29,9 @@ export async function startProcessManager(
   // The saga's commands wake the relay like the command API's (once NATS is connected, below).
   const signal = new AppendSignal(config.namespace);
   const registry = createRegistry();
-  // The saga's commands go through an aggregate store like the command API's: its lost races and kept aggregates are counted here.
-  const aggregates = { ...noCommandMetrics, ...aggregateMetrics(registry) };
   const context = await NestFactory.createApplicationContext(
-    ProcessManagerModule.forRoot(pool, { signal, cacheSize: config.aggregateCacheSize, metrics: aggregates }),
+    // The saga's commands go through an aggregate store like the command API's: its lost races and kept aggregates are counted here.
+    ProcessManagerModule.forRoot(pool, { signal, cacheSize: config.aggregateCacheSize, metrics: aggregateMetrics(registry) }),
     { logger: false },
   );
   const bus = context.get(CommandBus);

@@ -7,7 +7,7 @@ import { ReceiveStock, ReceiveStockHandler } from '../inventory/inventory.comman
 import { stockDecider } from '../inventory/stock.decider';
 import { PlaceOrder, PlaceOrderHandler } from '../orders/orders.commands';
 import { AggregateStore, CommandContext } from './aggregate-store';
-import type { CommandCollector } from './command-metrics';
+import type { AggregateCollector } from './command-metrics';
 import type { Decider } from './decider';
 
 // The backoff between lost races is random milliseconds; the specs need not wait for it.
@@ -24,7 +24,7 @@ const reserve = (orderId: string, quantity: number) =>
 /** Counts what the store reports of its kept aggregates. */
 function counting() {
   const counts = { hit: 0, miss: 0, stale: 0 };
-  const metrics: Pick<CommandCollector, 'optimisticRetry' | 'keptState'> = {
+  const metrics: AggregateCollector = {
     optimisticRetry: () => undefined,
     keptState: (result) => void (counts[result] += 1),
   };

@@ -14,7 +14,7 @@ import { ConflictPolicies, ConflictPolicyKind, ConflictResolution, Decided, deci
 import type { EventLocation, Snapshot, StreamTail } from '../event-store/snapshots';
 import { Decider, fold } from './decider';
 import { PreconditionFailed } from './domain-errors';
-import { type CommandCollector, noCommandMetrics } from './command-metrics';
+import { type AggregateCollector, noCommandMetrics } from './command-metrics';
 
 /** Who asked, why, and under which HTTP preconditions: travels with every command. */
 export interface CommandContext {
@@ -150,7 +150,7 @@ export class AggregateStore<Events extends AggregateEvents = EventStore> {
   private readonly saving = new Set<string>();
   private readonly snapshotEvery: number;
 
-  private readonly metrics: Pick<CommandCollector, 'optimisticRetry' | 'keptState'>;
+  private readonly metrics: AggregateCollector;
 
   /** The aggregates kept between commands (see above); none without `cacheSize`. */
   private readonly kept?: LRUCache<string, KeptAggregate>;
@@ -163,7 +163,7 @@ export class AggregateStore<Events extends AggregateEvents = EventStore> {
    */
   constructor(
     readonly events: Events,
-    options: { snapshotEvery?: number; cacheSize?: number; metrics?: Pick<CommandCollector, 'optimisticRetry' | 'keptState'> } = {},
+    options: { snapshotEvery?: number; cacheSize?: number; metrics?: AggregateCollector } = {},
   ) {
     this.snapshotEvery = options.snapshotEvery ?? SNAPSHOT_EVERY;
     this.metrics = options.metrics ?? noCommandMetrics;

@@ -17,6 +17,9 @@ export interface CommandCollector {
   keptState(result: 'hit' | 'miss' | 'stale'): void;
 }
 
+/** What an aggregate store reports: the part of the collector that is not about HTTP answers. */
+export type AggregateCollector = Pick<CommandCollector, 'optimisticRetry' | 'keptState'>;
+
 export const noCommandMetrics: CommandCollector = {
   command: () => undefined,
   optimisticRetry: () => undefined,
@@ -35,7 +38,7 @@ export function commandMetrics(registry: Registry): CommandCollector {
 }
 
 /** What an aggregate store reports: lost races and kept aggregates (the command API's and the process manager's). */
-export function aggregateMetrics(registry: Registry): Pick<CommandCollector, 'optimisticRetry' | 'keptState'> {
+export function aggregateMetrics(registry: Registry): AggregateCollector {
   const registers = [registry];
   const retries = new Counter({
     name: 'converge_command_optimistic_retries_total',
