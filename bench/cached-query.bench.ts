@@ -9,7 +9,7 @@ import { createViewStore } from '../read-model/view-store/create-view-store';
 import type { ViewChange } from '../read-model/view-store/view-store';
 import { Benchmark, BenchResult, freshDatabase, listen, NATS_URL, rate, uniqueName } from './harness';
 import { runLoad } from './http-load';
-import { benchConfig, benchSku, jsonRequest } from './system';
+import { benchConfig, benchSku, jsonRequest, scrapeMetrics } from './system';
 
 const SKUS = 10_000;
 const CONNECTIONS = 32;
@@ -218,9 +218,7 @@ async function waitForCache(url: string): Promise<void> {
 }
 
 async function cacheCounters(url: string): Promise<{ hits: number; misses: number; localHits: number; views: number; redisErrors: number }> {
-  const text = (await jsonRequest('GET', `${url}/metrics`)).body as string;
-  const sum = (name: string, labels = '') =>
-    text.split('\n').filter((l) => l.startsWith(name) && l.includes(labels)).reduce((s, l) => s + Number(l.split(' ').pop()), 0);
+  const sum = await scrapeMetrics(url);
   return {
     hits: sum('converge_query_cache_hits_total'),
     localHits: sum('converge_query_cache_hits_total', 'tier="local"'),

@@ -9,7 +9,7 @@ import { openEmmett } from './emmett';
 import { Benchmark, closedLoopRate, freshDatabase, listen, ratioRow, scaled, sideBySide } from './harness';
 import { runLoad } from './http-load';
 import { createPool } from '../src/postgres';
-import { benchAuthorization, benchConfig, benchSku, jsonRequest, registerProducts } from './system';
+import { benchAuthorization, benchConfig, benchSku, registerProducts, scrapeMetrics } from './system';
 
 const SKUS = 1_000;
 
@@ -120,11 +120,10 @@ export const commandPathBenchmark: Benchmark = {
 
 /** What the command API's kept aggregates served, from its /metrics: how many of its commands' reads skipped the store. */
 async function keptAggregates(commandUrl: string): Promise<string> {
-  const { body } = await jsonRequest<string>('GET', `${commandUrl}/metrics`);
-  const count = (pattern: RegExp) => Number(pattern.exec(body)?.[1] ?? 0);
-  const hits = count(/^converge_aggregate_cache_reads_total\{result="hit"\} (\d+)/m);
-  const misses = count(/^converge_aggregate_cache_reads_total\{result="miss"\} (\d+)/m);
-  const stale = count(/^converge_aggregate_cache_stale_total (\d+)/m);
+  const sum = await scrapeMetrics(commandUrl);
+  const hits = sum('converge_aggregate_cache_reads_total', 'result="hit"');
+  const misses = sum('converge_aggregate_cache_reads_total', 'result="miss"');
+  const stale = sum('converge_aggregate_cache_stale_total');
   return `the command API's reads: ${hits} from kept aggregates, ${misses} from the store; ${stale} decisions decided again`;
 }
 

@@ -57,6 +57,19 @@ export async function jsonRequest<B = unknown>(method: string, url: string, body
   }
 }
 
+/**
+ * A process's /metrics, scraped once: `sum(name, label)` adds up the samples of the lines that
+ * start with `name` and contain `label` (e.g. `result="hit"`).
+ */
+export async function scrapeMetrics(url: string): Promise<(name: string, label?: string) => number> {
+  const text = (await jsonRequest<string>('GET', `${url}/metrics`)).body;
+  return (name, label = '') =>
+    text
+      .split('\n')
+      .filter((line) => line.startsWith(name) && line.includes(label))
+      .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+}
+
 async function sendJson<B>(method: string, url: string, body?: unknown): Promise<JsonResponse<B>> {
   const authorization = await benchAuthorization();
   return new Promise((resolve, reject) => {
