@@ -1,11 +1,14 @@
 import fc from 'fast-check';
-import { ORDER_STREAM, orderStreamId, PRODUCT_STREAM, productStreamId, STOCK_STREAM, stockStreamId } from '../../src/contracts';
+import { NewEvent, ORDER_STREAM, orderStreamId, PRODUCT_STREAM, productStreamId, STOCK_STREAM, stockStreamId } from '../../src/contracts';
 import { productDecider } from '../../write-model/catalog/product.decider';
 import type { ProductCommand } from '../../write-model/catalog/product';
 import { stockDecider } from '../../write-model/inventory/stock.decider';
 import type { StockCommand } from '../../write-model/inventory/stock';
 import { orderDecider } from '../../write-model/orders/order.decider';
 import type { OrderCommand } from '../../write-model/orders/order';
+import { AggregateStore } from '../../write-model/shared/aggregate-store';
+import type { Decider } from '../../write-model/shared/decider';
+import { InMemoryEventStore } from './in-memory-event-store';
 
 /**
  * Random commands for the property specs of the aggregate store (snapshots, kept aggregates):
@@ -121,3 +124,36 @@ export const commandCases = [
     start: [placed],
   },
 ] as const;
+
+/**
+ * Runs commands through aggregate stores on one event store in memory, each command through its
+ * writer's store (`writer` modulo their number), and records every answer (result or refusal),
+ * the stream's events and the final load: what the property specs compare.
+ */
+export async function runCommands<S, C extends { type: string }, E extends NewEvent>(
+  aggregate: { id: string; streamId: string; streamType: string; decider: Decider<S, C, E> },
+  commands: { command: C; writer: number }[],
+  stores: (events: InMemoryEventStore) => AggregateStore<InMemoryEventStore>[],
+) {
+  const events = new InMemoryEventStore();
+  const writers = stores(events);
+  const answers: unknown[] = [];
+  for (const { command, writer } of commands) {
+    answers.push(
+      await writers[writer % writers.length]
+        .handle(aggregate, command, { correlationId: 'property' })
+        .catch((error: { name: string; reason?: string; message: string }) => ({
+          refused: error.name,
+          reason: error.reason,
+          message: error.message,
+        })),
+    );
+  }
+  const stream = (await events.readStream(aggregate.streamId)).events.map(({ type, data, streamVersion, position }) => ({
+    type,
+    data,
+    streamVersion,
+    position,
+  }));
+  return { answers, stream, loaded: await writers[0].load(aggregate.decider, aggregate.streamId), events };
+}

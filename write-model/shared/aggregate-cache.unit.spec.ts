@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { NewEvent, orderStreamId, PRODUCT_STREAM, productStreamId, STOCK_STREAM, stockStreamId } from '../../src/contracts';
-import { commandCases } from '../../test/support/command-arbitraries';
+import { commandCases, runCommands } from '../../test/support/command-arbitraries';
 import { InMemoryEventStore } from '../../test/support/in-memory-event-store';
 import { productDecider } from '../catalog/product.decider';
 import { ReceiveStock, ReceiveStockHandler } from '../inventory/inventory.commands';
@@ -8,7 +8,6 @@ import { stockDecider } from '../inventory/stock.decider';
 import { PlaceOrder, PlaceOrderHandler } from '../orders/orders.commands';
 import { AggregateStore, CommandContext } from './aggregate-store';
 import type { AggregateCollector } from './command-metrics';
-import type { Decider } from './decider';
 
 // The backoff between lost races is random milliseconds; the specs need not wait for it.
 jest.mock('node:timers/promises', () => ({ setTimeout: jest.fn(async () => undefined) }));
@@ -227,35 +226,6 @@ describe('kept aggregates: reads the append does not check', () => {
 });
 
 describe('kept aggregates change no decision', () => {
-  /** The same commands through one store that keeps nothing, and through two that keep aggregates, writing the same stream by turns. */
-  async function run<S, C extends { type: string }, E extends NewEvent>(
-    aggregate: { id: string; streamId: string; streamType: string; decider: Decider<S, C, E> },
-    commands: { command: C; writer: number }[],
-    stores: (events: InMemoryEventStore) => AggregateStore<InMemoryEventStore>[],
-  ) {
-    const events = new InMemoryEventStore();
-    const writers = stores(events);
-    const answers: unknown[] = [];
-    for (const { command, writer } of commands) {
-      answers.push(
-        await writers[writer % writers.length]
-          .handle(aggregate, command, context)
-          .catch((error: { name: string; reason?: string; message: string }) => ({
-            refused: error.name,
-            reason: error.reason,
-            message: error.message,
-          })),
-      );
-    }
-    const stream = (await events.readStream(aggregate.streamId)).events.map(({ type, data, streamVersion, position }) => ({
-      type,
-      data,
-      streamVersion,
-      position,
-    }));
-    return { answers, stream, loaded: await writers[0].load(aggregate.decider, aggregate.streamId) };
-  }
-
   it.each(commandCases)(
     'the $name decider answers every command sequence alike, with two processes keeping aggregates',
     async ({ aggregate, commands, start }) => {
@@ -270,8 +240,8 @@ describe('kept aggregates change no decision', () => {
         );
       await fc.assert(
         fc.asyncProperty(sequences, async (sequence) => {
-          const loaded = await run(aggregate as never, sequence, (events) => [new AggregateStore(events)]);
-          const kept = await run(aggregate as never, sequence, (events) => [
+          const loaded = await runCommands(aggregate as never, sequence, (events) => [new AggregateStore(events)]);
+          const kept = await runCommands(aggregate as never, sequence, (events) => [
             new AggregateStore(events, { cacheSize: 10, metrics }),
             new AggregateStore(events, { cacheSize: 10, metrics }),
           ]);
