@@ -96,11 +96,14 @@ describe('metrics of every process', () => {
         .status,
     ).toBe(409);
     expect((await http('POST', `${system.commandUrl}/products`, { sku: 'MET-2' })).status).toBe(400);
+    // Refused before any route is matched (the body is not JSON): not a command's answer.
+    expect((await http('POST', `${system.commandUrl}/products`, '{"sku": ')).status).toBe(400);
+    // Refused by the access guard: the route's answer, counted.
+    const customer = await testToken('customer', 'met-customer');
+    expect((await http('POST', `${system.commandUrl}/products`, { sku: 'MET-3' }, { authorization: customer })).status).toBe(403);
+    expect((await http('POST', `${system.commandUrl}/inventory/MET-1/receipts`, { quantity: 2 })).status).toBe(200);
     const order = { customerId: 'someone-else', lines: [{ sku: 'MET-1', quantity: 1 }], paymentToken: 'tok_approve' };
-    expect(
-      (await http('POST', `${system.commandUrl}/orders`, order, { authorization: await testToken('customer', 'met-customer') })).status,
-    ).toBe(403);
-    // Refused by the access guard, before the route: not a command answer.
+    expect((await http('POST', `${system.commandUrl}/orders`, order, { authorization: customer })).status).toBe(403);
     expect((await http('POST', `${system.commandUrl}/orders`, order, { authorization: ANONYMOUS })).status).toBe(401);
     const read = await http('GET', `${system.queryUrl}/products/MET-1`, undefined, { 'Consistency-Token': registered.body.token });
     expect(read.status).toBe(200);
@@ -111,8 +114,12 @@ describe('metrics of every process', () => {
     expect(delta(command, before.command, 'converge_commands_total', { type: 'registerProduct', outcome: 'ok' })).toBe(1);
     expect(delta(command, before.command, 'converge_commands_total', { type: 'registerProduct', outcome: 'conflict' })).toBe(1);
     expect(delta(command, before.command, 'converge_commands_total', { type: 'registerProduct', outcome: 'validation_error' })).toBe(1);
+    expect(delta(command, before.command, 'converge_commands_total', { type: 'registerProduct', outcome: 'forbidden' })).toBe(1);
+    expect(delta(command, before.command, 'converge_commands_total', { type: 'registerProduct' })).toBe(4);
+    expect(delta(command, before.command, 'converge_commands_total', { type: 'receiveStock', outcome: 'ok' })).toBe(1);
     expect(delta(command, before.command, 'converge_commands_total', { type: 'placeOrder', outcome: 'forbidden' })).toBe(1);
-    expect(delta(command, before.command, 'converge_commands_total', { type: 'placeOrder' })).toBe(1);
+    expect(delta(command, before.command, 'converge_commands_total', { type: 'placeOrder', outcome: 'unauthenticated' })).toBe(1);
+    expect(delta(command, before.command, 'converge_commands_total', { type: 'placeOrder' })).toBe(2);
     expect(
       delta(command, before.command, 'converge_http_request_duration_seconds', { route: '/products', method: 'POST', status: '201' }),
     ).toBe(1);

@@ -52,19 +52,29 @@ function refuseCorrelationId(req: IncomingMessage, res: ServerResponse): void {
  */
 export type FirstHandler = (req: IncomingMessage, res: ServerResponse, correlationId: string) => boolean | Promise<boolean>;
 
+/** A request answered in full: its method, route pattern (or `unmatched`) and status. */
+export interface AnsweredRequest {
+  method: string;
+  route: string;
+  status: number;
+}
+
 /**
  * Wraps the server's request handling (express, and the `first` handler in front of it): every
  * request gets a correlation id (X-Correlation-Id, accepted or generated, echoed, and seen by
  * the handlers in the same header), every log line written while serving it carries that id,
- * one line says how it ended, and its duration is observed by route and status. Call it after
- * anything else that takes over the server's 'request' listeners.
+ * one line says how it ended, its duration is observed by route and status, and `answered`
+ * hears of it. Call it after anything else that takes over the server's 'request' listeners.
  *
  * Written here rather than with pino-http, which built a child logger per request and serialized
  * the request's headers into it, logged or not: with the rest of its per-request work it was
  * most of what a cached query cost beyond Node.js's own HTTP handling.
  */
-export function observeRequests(server: Server, options: { logger: Logger; registry: Registry; first?: FirstHandler }): void {
-  const { logger, first } = options;
+export function observeRequests(
+  server: Server,
+  options: { logger: Logger; registry: Registry; first?: FirstHandler; answered?: (answer: AnsweredRequest) => void },
+): void {
+  const { logger, first, answered } = options;
   const duration = new Histogram({
     name: 'converge_http_request_duration_seconds',
     help: 'time to answer an HTTP request, by method, route pattern and status',
@@ -88,7 +98,11 @@ export function observeRequests(server: Server, options: { logger: Logger; regis
       const ms = performance.now() - started;
       const status = res.statusCode;
       const route = routeOf(req);
-      if (res.writableFinished) duration.observe({ method: req.method ?? 'GET', route, status: String(status) }, ms / 1000);
+      if (res.writableFinished) {
+        const method = req.method ?? 'GET';
+        duration.observe({ method, route, status: String(status) }, ms / 1000);
+        answered?.({ method, route, status });
+      }
       const level = levelOf(req, status);
       if (!logger.isLevelEnabled(level)) return;
       const durationMs = Math.round(ms);

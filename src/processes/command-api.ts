@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
-import { CommandApiModule } from '../../write-model/command-api.module';
+import { COMMAND_CONTROLLERS, CommandApiModule } from '../../write-model/command-api.module';
 import { AppendSignal } from '../../write-model/event-store/append-signal';
+import { commandMetrics, commandOutcomes } from '../../write-model/shared/command-metrics';
 import { writeModelProblem } from '../../write-model/shared/problems';
 import type { Config } from '../config';
 import { Authenticator } from '../identity/authenticator';
@@ -24,10 +25,11 @@ export async function startCommandApi(
 ): Promise<{ app: INestApplication; drain(): void; stop(): Promise<void> }> {
   const pool = createPool(config.databaseUrl, { max: 20, clientName: 'converge command-api' });
   const registry = createRegistry();
+  const metrics = commandMetrics(registry);
   const signal = new AppendSignal(config.namespace);
   // In the background: commands do not wait for NATS, and until it answers the relay finds their events by polling.
   signal.connect(config.natsUrl, `converge-command-api ${config.replicaId}`, logger);
-  const app = await createHttpApp(CommandApiModule.forRoot(pool, { registry, signal, cacheSize: config.aggregateCacheSize }), {
+  const app = await createHttpApp(CommandApiModule.forRoot(pool, { registry, metrics, signal, cacheSize: config.aggregateCacheSize }), {
     logger,
     mappers: [writeModelProblem],
     openapi: COMMAND_API,
@@ -35,7 +37,7 @@ export async function startCommandApi(
     corsOrigins: config.edge.corsOrigins,
     store: 'write store',
   });
-  observeRequests(app.getHttpServer() as Server, { logger, registry });
+  observeRequests(app.getHttpServer() as Server, { logger, registry, answered: commandOutcomes(COMMAND_CONTROLLERS, metrics) });
   guardServer(app.getHttpServer() as Server, config.edge.rateLimit);
   await app.listen(config.commandApiPort, config.edge.host);
   logger.info({ port: config.commandApiPort }, 'command API listening');

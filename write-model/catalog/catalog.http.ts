@@ -1,9 +1,9 @@
 import { Allowed } from '../../src/http/access';
-import { Body, Controller, HttpCode, Param, Patch, Post, Put, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiParam, ApiTags } from '@nestjs/swagger';
-import type { CommandContext, CommandResult } from '../shared/aggregate-store';
-import { CommandResultHeaders, Context } from '../shared/command-http';
+import type { CommandContext } from '../shared/aggregate-store';
+import { Answer, CommandAnswer, Context } from '../shared/command-http';
 import { ApiCommand } from '../shared/command.openapi';
 import { NothingElse } from '../../src/http/validation';
 import { productStreamId } from '../../src/contracts';
@@ -35,7 +35,6 @@ const DISCONTINUED_SINCE = new InvariantViolation(
 
 @ApiTags('catalog')
 @Controller('products')
-@UseInterceptors(CommandResultHeaders)
 export class CatalogController {
   constructor(private readonly commands: CommandBus) {}
 
@@ -50,9 +49,11 @@ export class CatalogController {
     problems: { 409: 'the sku is already registered (`product-exists`)' },
     errors: [new InvariantViolation('product LAMP-01 is already registered', 'product-exists', { sku: 'LAMP-01' })],
   })
-  register(@Body() body: RegisterProductRequest, @Context() context: CommandContext): Promise<CommandResult> {
+  register(@Body() body: RegisterProductRequest, @Context() context: CommandContext, @Answer() answer: Answer): Promise<CommandAnswer> {
     const { sku, name, description = '', price } = body;
-    return this.commands.execute(new RegisterProduct({ type: 'RegisterProduct', sku, name, description, price: { ...price } }, context));
+    return answer(
+      this.commands.execute(new RegisterProduct({ type: 'RegisterProduct', sku, name, description, price: { ...price } }, context)),
+    );
   }
 
   @Patch(':sku')
@@ -75,8 +76,9 @@ export class CatalogController {
     @Param('sku', SkuParam) sku: string,
     @Body() body: UpdateProductDetailsRequest,
     @Context() context: CommandContext,
-  ): Promise<CommandResult> {
-    return this.commands.execute(new UpdateProductDetails({ type: 'UpdateProductDetails', sku, ...body }, context));
+    @Answer() answer: Answer,
+  ): Promise<CommandAnswer> {
+    return answer(this.commands.execute(new UpdateProductDetails({ type: 'UpdateProductDetails', sku, ...body }, context)));
   }
 
   @Put(':sku/price')
@@ -103,8 +105,9 @@ export class CatalogController {
     @Param('sku', SkuParam) sku: string,
     @Body() body: ChangeProductPriceRequest,
     @Context() context: CommandContext,
-  ): Promise<CommandResult> {
-    return this.commands.execute(new ChangeProductPrice({ type: 'ChangeProductPrice', sku, price: { ...body.price } }, context));
+    @Answer() answer: Answer,
+  ): Promise<CommandAnswer> {
+    return answer(this.commands.execute(new ChangeProductPrice({ type: 'ChangeProductPrice', sku, price: { ...body.price } }, context)));
   }
 
   @Post(':sku/discontinue')
@@ -128,7 +131,8 @@ export class CatalogController {
     @Param('sku', SkuParam) sku: string,
     @Body(NothingElse) _body: unknown,
     @Context() context: CommandContext,
-  ): Promise<CommandResult> {
-    return this.commands.execute(new DiscontinueProduct({ type: 'DiscontinueProduct', sku }, context));
+    @Answer() answer: Answer,
+  ): Promise<CommandAnswer> {
+    return answer(this.commands.execute(new DiscontinueProduct({ type: 'DiscontinueProduct', sku }, context)));
   }
 }

@@ -1,9 +1,9 @@
 import { Allowed } from '../../src/http/access';
-import { Body, Controller, HttpCode, Param, Post, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiParam, ApiTags } from '@nestjs/swagger';
-import type { CommandContext, CommandResult } from '../shared/aggregate-store';
-import { CommandResultHeaders, Context } from '../shared/command-http';
+import type { CommandContext } from '../shared/aggregate-store';
+import { Answer, CommandAnswer, Context } from '../shared/command-http';
 import { ApiCommand } from '../shared/command.openapi';
 import { stockStreamId } from '../../src/contracts';
 import { InvariantViolation, NotFoundError } from '../shared/domain-errors';
@@ -28,7 +28,6 @@ const stockLeft = (reason: string, onHand: number, reserved: number, quantity: n
 @Controller('inventory/:sku')
 // The example sits in the schema: @nestjs/swagger drops a parameter's own example when it has a schema.
 @ApiParam({ name: 'sku', schema: { type: 'string', pattern: SKU_PATTERN.source, example: SKU } })
-@UseInterceptors(CommandResultHeaders)
 export class InventoryController {
   constructor(private readonly commands: CommandBus) {}
 
@@ -48,8 +47,9 @@ export class InventoryController {
     @Param('sku', SkuParam) sku: string,
     @Body() body: ReceiveStockRequest,
     @Context() context: CommandContext,
-  ): Promise<CommandResult> {
-    return this.commands.execute(new ReceiveStock({ type: 'ReceiveStock', sku, quantity: body.quantity }, context));
+    @Answer() answer: Answer,
+  ): Promise<CommandAnswer> {
+    return answer(this.commands.execute(new ReceiveStock({ type: 'ReceiveStock', sku, quantity: body.quantity }, context)));
   }
 
   @Post('adjustments')
@@ -70,8 +70,9 @@ export class InventoryController {
     @Param('sku', SkuParam) sku: string,
     @Body() body: AdjustStockRequest,
     @Context() context: CommandContext,
-  ): Promise<CommandResult> {
+    @Answer() answer: Answer,
+  ): Promise<CommandAnswer> {
     const { quantity, reason } = body;
-    return this.commands.execute(new AdjustStock({ type: 'AdjustStock', sku, quantity, reason }, context));
+    return answer(this.commands.execute(new AdjustStock({ type: 'AdjustStock', sku, quantity, reason }, context)));
   }
 }

@@ -1,9 +1,9 @@
-import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiParam, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
-import type { CommandContext, CommandResult } from '../shared/aggregate-store';
-import { CommandResultHeaders, Context } from '../shared/command-http';
+import type { CommandContext } from '../shared/aggregate-store';
+import { Answer, CommandAnswer, Context } from '../shared/command-http';
 import { ApiCommand } from '../shared/command.openapi';
 import { Allowed, Caller } from '../../src/http/access';
 import { problemType, ProblemException, validationProblem } from '../../src/http/problem';
@@ -33,7 +33,9 @@ const orderIdPipe = new ParseUUIDPipe({
 /** A customer orders in its own name (customerId may be left out); staff name the customer. */
 function customerOf(body: PlaceOrderRequest, caller: Identity): string {
   if (caller.role !== 'customer') {
-    if (body.customerId === undefined) throw validationProblem([{ field: 'customerId', messages: ['customerId is required when ordering on behalf of a customer'] }]);
+    if (body.customerId === undefined) {
+      throw validationProblem([{ field: 'customerId', messages: ['customerId is required when ordering on behalf of a customer'] }]);
+    }
     return body.customerId;
   }
   if (body.customerId !== undefined && body.customerId !== caller.subject) {
@@ -45,7 +47,9 @@ function customerOf(body: PlaceOrderRequest, caller: Identity): string {
     });
   }
   if (!CUSTOMER_ID.test(caller.subject)) {
-    throw validationProblem([{ field: 'customerId', messages: ['the token\'s subject is not a valid customer id (1-64 letters, digits, "_" or "-")'] }]);
+    throw validationProblem([
+      { field: 'customerId', messages: ['the token\'s subject is not a valid customer id (1-64 letters, digits, "_" or "-")'] },
+    ]);
   }
   return caller.subject;
 }
@@ -54,7 +58,6 @@ const ApiOrderId = () => ApiParam({ name: 'id', schema: { type: 'string', format
 
 @ApiTags('orders')
 @Controller('orders')
-@UseInterceptors(CommandResultHeaders)
 export class OrdersController {
   constructor(private readonly commands: CommandBus) {}
 
@@ -78,13 +81,20 @@ export class OrdersController {
       new InvalidCommand('product SOCKS-OLD is discontinued', 'product-discontinued', { sku: 'SOCKS-OLD' }),
     ],
   })
-  place(@Body() body: PlaceOrderRequest, @Context() context: CommandContext, @Caller() caller: Identity): Promise<CommandResult> {
+  place(
+    @Body() body: PlaceOrderRequest,
+    @Context() context: CommandContext,
+    @Caller() caller: Identity,
+    @Answer() answer: Answer,
+  ): Promise<CommandAnswer> {
     const { lines, paymentToken } = body;
     const customerId = customerOf(body, caller);
-    return this.commands.execute(
-      new PlaceOrder(
-        { orderId: randomUUID(), customerId, lines: lines.map(({ sku, quantity }) => ({ sku, quantity })), paymentToken },
-        context,
+    return answer(
+      this.commands.execute(
+        new PlaceOrder(
+          { orderId: randomUUID(), customerId, lines: lines.map(({ sku, quantity }) => ({ sku, quantity })), paymentToken },
+          context,
+        ),
       ),
     );
   }
@@ -111,9 +121,10 @@ export class OrdersController {
     @Body() body: CancelOrderRequest,
     @Context() context: CommandContext,
     @Caller() caller: Identity,
-  ): Promise<CommandResult> {
+    @Answer() answer: Answer,
+  ): Promise<CommandAnswer> {
     const ownedBy = caller.role === 'customer' ? caller.subject : undefined;
-    return this.commands.execute(new CancelOrder(id, body.reason ?? 'cancelled by the customer', context, ownedBy));
+    return answer(this.commands.execute(new CancelOrder(id, body.reason ?? 'cancelled by the customer', context, ownedBy)));
   }
 
   @Post(':id/ship')
@@ -137,7 +148,8 @@ export class OrdersController {
     @Param('id', orderIdPipe) id: string,
     @Body(NothingElse) _body: unknown,
     @Context() context: CommandContext,
-  ): Promise<CommandResult> {
-    return this.commands.execute(new ShipOrder(id, context));
+    @Answer() answer: Answer,
+  ): Promise<CommandAnswer> {
+    return answer(this.commands.execute(new ShipOrder(id, context)));
   }
 }

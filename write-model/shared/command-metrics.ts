@@ -1,9 +1,10 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
-import type { Response } from 'express';
+import { RequestMethod, Type } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { Counter, Registry } from 'prom-client';
-import type { Observable } from 'rxjs';
+import type { AnsweredRequest } from '../../src/http/request-log';
 
-export type CommandOutcome = 'ok' | 'conflict' | 'rejected' | 'precondition_failed' | 'forbidden' | 'validation_error' | 'error';
+export type CommandOutcome =
+  'ok' | 'conflict' | 'rejected' | 'precondition_failed' | 'unauthenticated' | 'forbidden' | 'validation_error' | 'error';
 
 /** What the command side reports; passed in, a no-op by default (unit specs, the process manager). */
 export interface CommandCollector {
@@ -69,28 +70,43 @@ export function outcomeOf(status: number): CommandOutcome {
   if (status === 409) return 'conflict';
   if (status === 412) return 'precondition_failed';
   if (status === 404 || status === 422) return 'rejected';
-  // A caller the route admits but the command refuses (a customer ordering for another): not a malformed request.
-  if (status === 401 || status === 403) return 'forbidden';
+  if (status === 401) return 'unauthenticated';
+  // The access guard's refusal, or a command refusing a caller the route admits (a customer ordering for another).
+  if (status === 403) return 'forbidden';
   if (status < 500) return 'validation_error';
   return 'error';
 }
 
 /**
- * Counts every command route's answer by outcome. An interceptor runs before the pipes, so
- * bodies refused by validation are counted too; the status is read once the answer is sent.
+ * Counts every command route's answer by outcome, from the request log's view of each answered
+ * request (observeRequests): the access guard's 401 and 403 and the validation pipe's 400 are
+ * answers of the route, so they are counted; what is refused before any route is matched (a
+ * body that is not JSON, the rate limit's 429) is not.
  */
-@Injectable()
-export class CommandOutcomes implements NestInterceptor {
-  constructor(private readonly metrics: CommandCollector) {}
+export function commandOutcomes(controllers: Type[], metrics: CommandCollector): (answered: AnsweredRequest) => void {
+  const operations = commandOperations(controllers);
+  return ({ method, route, status }) => {
+    const type = operations.get(`${method} ${route}`);
+    if (type) metrics.command(type, outcomeOf(status));
+  };
+}
 
-  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const operation = Reflect.getMetadata('swagger/apiOperation', ctx.getHandler()) as { operationId?: string } | undefined;
-    const req = ctx.switchToHttp().getRequest<{ method: string }>();
-    if (operation?.operationId && req.method !== 'GET') {
-      const res = ctx.switchToHttp().getResponse<Response>();
-      const type = operation.operationId;
-      res.once('finish', () => this.metrics.command(type, outcomeOf(res.statusCode)));
+/** Each command route's operation id, by `METHOD /route/:pattern` as express reports the route it matched. */
+export function commandOperations(controllers: Type[]): Map<string, string> {
+  const operations = new Map<string, string>();
+  for (const controller of controllers) {
+    const base = Reflect.getMetadata(PATH_METADATA, controller) as string | undefined;
+    const prototype = controller.prototype as Record<string, unknown>;
+    for (const name of Object.getOwnPropertyNames(prototype)) {
+      const handler = prototype[name];
+      if (name === 'constructor' || typeof handler !== 'function') continue;
+      const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
+      const operation = Reflect.getMetadata('swagger/apiOperation', handler) as { operationId?: string } | undefined;
+      if (method === undefined || method === RequestMethod.GET || !operation?.operationId) continue;
+      const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
+      const route = `/${[base, path].filter(Boolean).join('/')}`.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1');
+      operations.set(`${RequestMethod[method]} ${route}`, operation.operationId);
     }
-    return next.handle();
   }
+  return operations;
 }
