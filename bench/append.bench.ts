@@ -68,14 +68,12 @@ export const appendBenchmark: Benchmark = {
     const { rows } = await ours.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM events');
     const size = Buffer.byteLength(json);
     return [
-      ratioRow('append vs Emmett appendToStream', measured, 'ev/s', 1.5, '≥ 1.5×', [
+      // DESIGN.md's budget: ≥ 2.5× Emmett's rate and ≥ 0.9× a raw 1-row INSERT at the same concurrency.
+      ratioRow('append vs Emmett appendToStream', measured, 'ev/s', 2.5, '≥ 2.5×', [
         `${concurrency} concurrent appenders, pool ${concurrency} each, 1 event of ${size} B data per append, new stream, expected version`,
         `${rows[0].n} events appended by ours in total`,
       ]),
-      {
-        ...ratioRow('append (context) vs raw 1-row INSERT', context, 'tx/s', 0, 'context'),
-        pass: undefined,
-      },
+      ratioRow('append vs raw 1-row INSERT', context, 'tx/s', 0.9, '≥ 0.9×'),
     ];
   },
 };
