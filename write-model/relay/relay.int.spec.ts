@@ -38,6 +38,7 @@ async function harness(
     batchSize?: number;
     appendSignals?: boolean;
     idlePollMs?: number;
+    checkpointIntervalMs?: number;
     wrap?: (nc: NatsConnection) => NatsConnection;
   } = {},
 ): Promise<Harness> {
@@ -253,6 +254,35 @@ describe('Relay (PostgreSQL → JetStream)', () => {
     await waitForMessages(h.jsm, h.stream, 1, 5_000);
     expect(await expectStreamEqualsLog(h)).toHaveLength(1);
     expect(horizons.mock.calls.length).toBeGreaterThan(before);
+  });
+
+  it('writes its status checkpoint at most once per interval, and the position published last when it stops', async () => {
+    const h = await harness(NATS_URL, { checkpointIntervalMs: 300 });
+    // Counts the writes as PostgreSQL sees them (an upsert fires one of the two AFTER triggers).
+    await h.db.pool.query(`
+      CREATE TABLE checkpoint_writes (n int NOT NULL); INSERT INTO checkpoint_writes VALUES (0);
+      CREATE FUNCTION count_checkpoint_write() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN UPDATE checkpoint_writes SET n = n + 1; RETURN NULL; END $$;
+      CREATE TRIGGER counted AFTER INSERT OR UPDATE ON relay_checkpoints FOR EACH ROW EXECUTE FUNCTION count_checkpoint_write();`);
+    h.relay.start();
+    const store = new EventStore(h.db.pool);
+    const started = Date.now();
+    // 40 events 10 ms apart: the relay (polling every 5 ms) publishes them in about as many passes.
+    for (let i = 0; i < 40; i++) {
+      await store.appendToStream(`cp-${i}`, 'thing', [{ type: 'Happened', data: { i } }], { expectedVersion: 0, metadata });
+      await sleep(10);
+    }
+    await waitForMessages(h.jsm, h.stream, 40, 5_000);
+    const elapsed = Date.now() - started;
+    await h.relay.stop();
+    const published = await expectStreamEqualsLog(h);
+    const { rows } = await h.db.pool.query<{ n: number }>('SELECT n FROM checkpoint_writes');
+    // One write per 300 ms (the first at once), and the last one by stop().
+    expect(rows[0].n).toBeLessThanOrEqual(Math.ceil(elapsed / 300) + 2);
+    expect(rows[0].n).toBeLessThan(10);
+    const checkpoint = await h.db.pool.query('SELECT tx_id::text, position FROM relay_checkpoints WHERE namespace = $1', [h.namespace]);
+    const last = published[published.length - 1];
+    expect(checkpoint.rows[0]).toEqual({ tx_id: last.txId, position: last.position });
   });
 
   describe('with append signals', () => {

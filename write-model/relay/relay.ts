@@ -45,6 +45,11 @@ export interface RelayOptions {
   maxBackoffMs?: number;
   /** How often an idle relay checks that the stream still ends where it believes. */
   verifyIntervalMs?: number;
+  /**
+   * How often, at most, the relay's position is written to `relay_checkpoints` (status reports
+   * only; default 250 ms): a write per pass would be a write transaction per event at low rates.
+   */
+  checkpointIntervalMs?: number;
   /** Time-out of each JetStream request (publish ack, stream info). */
   requestTimeoutMs?: number;
   /** Where publishes, failures and the connection state are reported (no-op by default). */
@@ -96,8 +101,11 @@ export class Relay {
   private resyncNeeded = true;
   private lastVerifiedAt = 0;
   private lastError?: Error;
+  private readonly checkpointIntervalMs: number;
   private checkpointWrite?: Promise<void>;
+  private checkpointTimer?: NodeJS.Timeout;
   private checkpointDirty = false;
+  private checkpointWrittenAt = 0;
   private loop?: Promise<void>;
   private stopping = false;
   private wake?: () => void;
@@ -124,6 +132,7 @@ export class Relay {
     this.idlePollMs = options.appendSignals ? (options.idlePollMs ?? 100) : this.idleDelayMs;
     this.maxBackoffMs = options.maxBackoffMs ?? 1_000;
     this.verifyIntervalMs = options.verifyIntervalMs ?? 1_000;
+    this.checkpointIntervalMs = options.checkpointIntervalMs ?? 250;
     this.metrics = options.metrics ?? noRelayMetrics;
   }
 
@@ -148,7 +157,11 @@ export class Relay {
     this.signals = undefined;
     await this.loop;
     this.loop = undefined;
-    while (this.checkpointWrite) await this.checkpointWrite;
+    // The position published last is written before stop() returns.
+    while (this.checkpointTimer || this.checkpointWrite) {
+      if (this.checkpointTimer) this.writeCheckpoint();
+      await this.checkpointWrite;
+    }
     (this.connectionEvents as { stop?: () => void } | undefined)?.stop?.();
     this.connectionEvents = undefined;
   }
@@ -193,13 +206,22 @@ export class Relay {
 
   /**
    * The PostgreSQL checkpoint is for status reports only (the stream's tail is what the relay
-   * trusts), so it is written off the publishing path, at most one write in flight.
+   * trusts), so it is written off the publishing path: at most one write in flight, and at most
+   * one every checkpointIntervalMs (stop() writes the last position at once).
    */
   private recordCheckpoint(): void {
-    if (this.checkpointWrite) {
-      this.checkpointDirty = true;
-      return;
-    }
+    this.checkpointDirty = true;
+    if (this.checkpointTimer || this.checkpointWrite) return;
+    const wait = Math.max(0, this.checkpointWrittenAt + this.checkpointIntervalMs - Date.now());
+    this.checkpointTimer = setTimeout(() => this.writeCheckpoint(), wait);
+    this.checkpointTimer.unref();
+  }
+
+  private writeCheckpoint(): void {
+    clearTimeout(this.checkpointTimer);
+    this.checkpointTimer = undefined;
+    this.checkpointDirty = false;
+    this.checkpointWrittenAt = Date.now();
     const { txId, position } = this.cursor!;
     this.checkpointWrite = this.options.pool
       .query(
@@ -213,10 +235,7 @@ export class Relay {
       )
       .finally(() => {
         this.checkpointWrite = undefined;
-        if (this.checkpointDirty) {
-          this.checkpointDirty = false;
-          this.recordCheckpoint();
-        }
+        if (this.checkpointDirty) this.recordCheckpoint();
       });
   }
 
