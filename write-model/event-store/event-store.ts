@@ -340,23 +340,29 @@ async function insertEvents(
   claim?: { name: string; sql: string; params: unknown[] },
 ): Promise<RecordedEvent[]> {
   const ids = rows.map(() => randomUUID());
+  // Most appends carry one event: as plain parameters, neither pg nor PostgreSQL builds and parses arrays for it.
+  const one = rows.length === 1;
+  const source = one
+    ? 'SELECT $1::uuid, $2::text, $3::text, $4::int, $5::text, $6::int, $7::jsonb, $8::jsonb'
+    : 'SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[], $7::jsonb[], $8::jsonb[])';
+  const column = <T>(value: (row: (typeof rows)[number], index: number) => T): T | T[] => (one ? value(rows[0], 0) : rows.map(value));
   const { rows: inserted } = await client.query<Pick<EventRow, 'position' | 'tx_id' | 'recorded_at'>>({
     // Named: each connection prepares the statement once instead of parsing and planning it per append.
-    name: claim ? `append-${claim.name}` : 'append-events',
+    name: `append-${one ? 'one' : 'many'}-${claim?.name ?? 'events'}`,
     text: `${claim ? `WITH claim AS (${claim.sql}) ` : ''}
      INSERT INTO events (event_id, stream_id, stream_type, stream_version, event_type, schema_version, data, metadata)
-     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[], $7::jsonb[], $8::jsonb[])
+     ${source}
      ${claim ? 'WHERE EXISTS (SELECT 1 FROM claim)' : ''}
      RETURNING position, tx_id::text AS tx_id, recorded_at`,
     values: [
-      ids,
-      rows.map((r) => r.stream.streamId),
-      rows.map((r) => r.stream.streamType),
-      rows.map((r) => r.version),
-      rows.map((r) => r.event.type),
-      rows.map((r) => currentSchemaVersion[r.event.type] ?? 1),
-      rows.map((r) => JSON.stringify(r.event.data)),
-      rows.map(() => JSON.stringify(metadata)),
+      column((_, i) => ids[i]),
+      column((r) => r.stream.streamId),
+      column((r) => r.stream.streamType),
+      column((r) => r.version),
+      column((r) => r.event.type),
+      column((r) => currentSchemaVersion[r.event.type] ?? 1),
+      column((r) => JSON.stringify(r.event.data)),
+      column(() => JSON.stringify(metadata)),
       ...(claim?.params ?? []),
     ],
   });
