@@ -76,6 +76,13 @@ async function streamContents(jsm: JetStreamManager, stream: string): Promise<Pu
   return messages;
 }
 
+/** The relay's status checkpoint in the write store names the last event it published. */
+async function expectCheckpointAtLast(h: Harness, published: Published[]): Promise<void> {
+  const checkpoint = await h.db.pool.query('SELECT tx_id::text, position FROM relay_checkpoints WHERE namespace = $1', [h.namespace]);
+  const last = published[published.length - 1];
+  expect(checkpoint.rows[0]).toEqual({ tx_id: last.txId, position: last.position });
+}
+
 async function logInRelayOrder(pool: Pool): Promise<string[]> {
   const { rows } = await pool.query('SELECT event_id FROM events ORDER BY tx_id, position');
   return rows.map((row) => row.event_id);
@@ -203,11 +210,7 @@ describe('Relay (PostgreSQL → JetStream)', () => {
       expect(m.streamVersion).toBe((lastVersion.get(m.streamId) ?? 0) + 1);
       lastVersion.set(m.streamId, m.streamVersion);
     }
-    const checkpoint = await h.db.pool.query('SELECT tx_id::text, position FROM relay_checkpoints WHERE namespace = $1', [
-      h.namespace,
-    ]);
-    const last = published[published.length - 1];
-    expect(checkpoint.rows[0]).toEqual({ tx_id: last.txId, position: last.position });
+    await expectCheckpointAtLast(h, published);
   });
 
   it('publishes a command\'s event while transactions that append nothing stay open, here and in another database', async () => {
@@ -280,9 +283,7 @@ describe('Relay (PostgreSQL → JetStream)', () => {
     // One write per 300 ms (the first at once), and the last one by stop().
     expect(rows[0].n).toBeLessThanOrEqual(Math.ceil(elapsed / 300) + 2);
     expect(rows[0].n).toBeLessThan(10);
-    const checkpoint = await h.db.pool.query('SELECT tx_id::text, position FROM relay_checkpoints WHERE namespace = $1', [h.namespace]);
-    const last = published[published.length - 1];
-    expect(checkpoint.rows[0]).toEqual({ tx_id: last.txId, position: last.position });
+    await expectCheckpointAtLast(h, published);
   });
 
   describe('with append signals', () => {
